@@ -1,0 +1,53 @@
+import type { Page, PageWindow } from '../../../platform/pagination.ts';
+import type { Result } from '../../../platform/result.ts';
+import type { ValidationError } from '../../../platform/errors.ts';
+import type { Product } from '../domain/product.ts';
+
+/** Which products a list shows. */
+export interface ProductFilter {
+  /** Case-insensitive substring of name or SKU. */
+  readonly search?: string;
+  /** Undefined: both. Non-admins always get `true`. */
+  readonly active?: boolean;
+  readonly inStock?: boolean;
+  readonly minPriceMinor?: number;
+  readonly maxPriceMinor?: number;
+}
+
+export type ProductOrderField = 'NAME' | 'PRICE' | 'CREATED_AT';
+export interface ProductOrder {
+  readonly field: ProductOrderField;
+  readonly direction: 'ASC' | 'DESC';
+}
+
+/** Persistence of products. Implementations return products in no particular order unless stated. */
+export interface ProductRepository {
+  findByIds(ids: readonly string[]): Promise<Product[]>;
+  findPage(filter: ProductFilter, order: ProductOrder, window: PageWindow): Promise<Result<Page<Product>, ValidationError>>;
+  /** @returns false when the SKU is taken. */
+  insert(product: Product): Promise<boolean>;
+  /** Saves name, description, price, active and updatedAt. @returns false when the product is gone. */
+  update(product: Product): Promise<boolean>;
+  /**
+   * Atomically adds `delta` to the stock when the result stays within 0..max.
+   * @returns the updated product, 'NOT_FOUND', or 'OUT_OF_RANGE'.
+   */
+  adjustStock(id: string, delta: number, max: number): Promise<Product | 'NOT_FOUND' | 'OUT_OF_RANGE'>;
+}
+
+/** One line of a stock reservation. */
+export interface StockLine {
+  readonly productId: string;
+  readonly quantity: number;
+}
+
+/**
+ * Stock operations that run inside the caller's transaction (the orders module's unit of work).
+ * Reservations never drive stock below zero, also under concurrency.
+ */
+export interface StockReservations {
+  /** Takes every line or none. @returns the first product id that lacks stock, or undefined when all were reserved. */
+  reserve(lines: readonly StockLine[]): Promise<string | undefined>;
+  /** Puts reserved units back (a failed payment, a cancellation). */
+  release(lines: readonly StockLine[]): Promise<void>;
+}

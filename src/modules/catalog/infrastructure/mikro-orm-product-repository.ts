@@ -1,0 +1,127 @@
+import { UniqueConstraintViolationException, type EntityManager, type FilterQuery, type QueryOrderMap } from '@mikro-orm/postgresql';
+import { findPage } from '../../../platform/db/find-page.ts';
+import type { Product } from '../domain/product.ts';
+import type { ProductFilter, ProductOrder, ProductRepository, StockLine, StockReservations } from '../application/ports.ts';
+import { ProductRecord } from './product.entity.ts';
+
+type Row = typeof ProductRecord.infer;
+
+const toProduct = (row: Row): Product => ({
+  id: row.id,
+  sku: row.sku,
+  name: row.name,
+  description: row.description,
+  priceMinor: row.priceMinor,
+  stock: row.stock,
+  active: row.active,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+const orderColumn = { NAME: 'name', PRICE: 'priceMinor', CREATED_AT: 'createdAt' } as const;
+
+/** {@link ProductRepository} on MikroORM; reads bypass the identity map and return plain products. */
+export class MikroOrmProductRepository implements ProductRepository {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Product[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#em.find(ProductRecord, { id: { $in: [...ids] } }, { disableIdentityMap: true });
+    return rows.map(toProduct);
+  }
+
+  findPage(filter: ProductFilter, order: ProductOrder, window: Parameters<ProductRepository['findPage']>[2]) {
+    const where: FilterQuery<Row> = {};
+    if (filter.active !== undefined) where.active = filter.active;
+    if (filter.inStock !== undefined) where.stock = filter.inStock ? { $gt: 0 } : 0;
+    if (filter.minPriceMinor !== undefined || filter.maxPriceMinor !== undefined) {
+      where.priceMinor = {
+        ...(filter.minPriceMinor !== undefined ? { $gte: filter.minPriceMinor } : {}),
+        ...(filter.maxPriceMinor !== undefined ? { $lte: filter.maxPriceMinor } : {}),
+      };
+    }
+    if (filter.search) {
+      const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.$or = [{ name: { $ilike: pattern } }, { sku: { $ilike: pattern } }];
+    }
+    const direction = order.direction === 'ASC' ? 'asc' : 'desc';
+    const orderBy = [{ [orderColumn[order.field]]: direction }, { id: direction }] as QueryOrderMap<Row>[];
+    return findPage(this.#em, ProductRecord, { where, orderBy, window, map: toProduct });
+  }
+
+  async insert(product: Product): Promise<boolean> {
+    try {
+      await this.#em.insert(ProductRecord, { ...product });
+      return true;
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) return false;
+      throw error;
+    }
+  }
+
+  async update(product: Product): Promise<boolean> {
+    const changed = await this.#em.nativeUpdate(
+      ProductRecord,
+      { id: product.id },
+      { name: product.name, description: product.description, priceMinor: product.priceMinor, active: product.active, updatedAt: product.updatedAt },
+    );
+    return changed > 0;
+  }
+
+  async adjustStock(id: string, delta: number, max: number): Promise<Product | 'NOT_FOUND' | 'OUT_OF_RANGE'> {
+    const rows = await this.#em.getConnection().execute<Row[]>(
+      `update catalog_products set stock = stock + ?, updated_at = now()
+        where id = ? and stock + ? between 0 and ?
+        returning id, sku, name, description, price_minor as "priceMinor", stock, active, created_at as "createdAt", updated_at as "updatedAt"`,
+      [delta, id, delta, max],
+    );
+    const row = rows[0];
+    if (row) return toProduct({ ...row, priceMinor: Number(row.priceMinor) });
+    const exists = await this.#em.count(ProductRecord, { id });
+    return exists > 0 ? 'OUT_OF_RANGE' : 'NOT_FOUND';
+  }
+}
+
+/**
+ * {@link StockReservations} as conditional UPDATEs: `stock >= quantity` in the WHERE clause makes
+ * each decrement atomic under concurrency (the row lock serialises competitors, and the loser sees
+ * the new stock). Lines are taken in product-id order so concurrent orders cannot deadlock.
+ * Must run inside the caller's transaction, which the caller rolls back when a line fails.
+ */
+export class SqlStockReservations implements StockReservations {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async reserve(lines: readonly StockLine[]): Promise<string | undefined> {
+    for (const line of [...lines].sort((a, b) => a.productId.localeCompare(b.productId))) {
+      const rows = await this.#em
+        .getConnection()
+        .execute<{ id: string }[]>(
+          'update catalog_products set stock = stock - ?, updated_at = now() where id = ? and active and stock >= ? returning id',
+          [line.quantity, line.productId, line.quantity],
+          'all',
+          this.#em.getTransactionContext(),
+        );
+      if (rows.length === 0) return line.productId;
+    }
+    return undefined;
+  }
+
+  async release(lines: readonly StockLine[]): Promise<void> {
+    for (const line of [...lines].sort((a, b) => a.productId.localeCompare(b.productId))) {
+      await this.#em
+        .getConnection()
+        .execute(
+          'update catalog_products set stock = stock + ?, updated_at = now() where id = ?',
+          [line.quantity, line.productId],
+          'all',
+          this.#em.getTransactionContext(),
+        );
+    }
+  }
+}
