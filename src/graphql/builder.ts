@@ -17,6 +17,8 @@ export interface SchemaTypes {
   };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: true;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
   Connection: { totalCount: () => Promise<number> };
 }
 

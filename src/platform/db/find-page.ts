@@ -47,7 +47,7 @@ export async function findPage<E extends object, V>(
       startCursor: cursor.startCursor,
       endCursor: cursor.endCursor,
     },
-    totalCount: () => em.count(entity, where),
+    totalCount: () => em.count(entity, where as never),
   });
 }
 

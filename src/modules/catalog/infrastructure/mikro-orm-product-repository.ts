@@ -1,10 +1,10 @@
-import { UniqueConstraintViolationException, type EntityManager, type FilterQuery, type QueryOrderMap } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException, type EntityManager, type FilterQuery, type InferEntity, type QueryOrderMap } from '@mikro-orm/postgresql';
 import { findPage } from '../../../platform/db/find-page.ts';
 import type { Product } from '../domain/product.ts';
 import type { ProductFilter, ProductOrder, ProductRepository, StockLine, StockReservations } from '../application/ports.ts';
 import { ProductRecord } from './product.entity.ts';
 
-type Row = typeof ProductRecord.infer;
+type Row = InferEntity<typeof ProductRecord>;
 
 const toProduct = (row: Row): Product => ({
   id: row.id,

@@ -1,0 +1,64 @@
+import { describe, it, expect } from 'vitest';
+import { DUMMY_PASSWORD_HASH, InvalidCredentialsError, createSignIn } from './sign-in.ts';
+import { FakePasswordHasher, FakeTokenIssuer, InMemoryCustomerRepository, ops } from './testing/fakes.ts';
+
+const setup = () => {
+  const customers = new InMemoryCustomerRepository();
+  const passwords = new FakePasswordHasher();
+  const signIn = createSignIn({ customers, passwords, tokens: new FakeTokenIssuer() });
+  const ada = customers.seed({ email: 'ada@example.com', role: 'ADMIN', tier: 'PREMIUM' }, 'correct horse');
+  return { customers, passwords, signIn, ada };
+};
+
+describe('signIn', () => {
+  it('issues a token carrying the account role for the right password, whatever the e-mail case', async () => {
+    const { signIn, ada } = setup();
+    const result = await signIn(ops.anonymous(), { email: ' ADA@example.com ', password: 'correct horse' });
+    expect(result).toEqual({ ok: true, value: { customer: ada, accessToken: `token:${ada.id}:ADMIN`, expiresAt: expect.any(Date) } });
+  });
+
+  it('gives the same code and message for an unknown e-mail and a wrong password', async () => {
+    const { signIn } = setup();
+    const unknown = await signIn(ops.anonymous(), { email: 'nobody@example.com', password: 'correct horse' });
+    const wrong = await signIn(ops.anonymous(), { email: 'ada@example.com', password: 'wrong horse' });
+    expect(unknown.ok || wrong.ok).toBe(false);
+    if (unknown.ok || wrong.ok) return;
+    expect(unknown.error).toBeInstanceOf(InvalidCredentialsError);
+    expect(wrong.error).toBeInstanceOf(InvalidCredentialsError);
+    expect(unknown.error.code).toBe('INVALID_CREDENTIALS');
+    expect([unknown.error.code, unknown.error.message]).toEqual([wrong.error.code, wrong.error.message]);
+  });
+
+  it('still verifies a password (against the dummy hash) when the e-mail is unknown', async () => {
+    const { signIn, passwords } = setup();
+    await signIn(ops.anonymous(), { email: 'nobody@example.com', password: 'guess one' });
+    expect(passwords.verified).toEqual([{ hash: DUMMY_PASSWORD_HASH, password: 'guess one' }]);
+  });
+
+  it('verifies against the stored hash for a known e-mail', async () => {
+    const { signIn, passwords } = setup();
+    await signIn(ops.anonymous(), { email: 'ada@example.com', password: 'wrong horse' });
+    expect(passwords.verified).toEqual([{ hash: FakePasswordHasher.hashOf('correct horse'), password: 'wrong horse' }]);
+  });
+
+  it('matches a password typed in another Unicode normalization form', async () => {
+    const { customers, signIn } = setup();
+    customers.seed({ email: 'zoe@example.com' }, 'caf\u00e9 au lait');
+    const result = await signIn(ops.anonymous(), { email: 'zoe@example.com', password: 'cafe\u0301 au lait' });
+    expect(result.ok).toBe(true);
+  });
+
+  it.each([
+    ['an empty e-mail', { email: '  ', password: 'correct horse' }, ['email']],
+    ['an empty password', { email: 'ada@example.com', password: '' }, ['password']],
+    ['an over-long password', { email: 'ada@example.com', password: 'x'.repeat(129) }, ['password']],
+  ])('refuses %s before any hashing', async (_label, input, path) => {
+    const { signIn, passwords } = setup();
+    const result = await signIn(ops.anonymous(), input);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('VALIDATION_FAILED');
+    expect('issues' in result.error && result.error.issues.map((issue) => issue.path)).toEqual([path]);
+    expect(passwords.verified).toEqual([]);
+  });
+});

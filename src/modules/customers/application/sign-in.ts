@@ -1,0 +1,59 @@
+import { AppError, ValidationError, type FieldIssue } from '../../../platform/errors.ts';
+import type { OpContext } from '../../../platform/op-context.ts';
+import { err, ok, type Result } from '../../../platform/result.ts';
+import { CUSTOMER_LIMITS, normalizeEmail, normalizePassword } from '../domain/customer.ts';
+import type { AuthSession, CustomerRepository, PasswordHasher, TokenIssuer } from './ports.ts';
+
+/**
+ * Sign-in failed. One code and one message whether the e-mail is unknown or the password wrong,
+ * so the response does not reveal which addresses have accounts.
+ */
+export class InvalidCredentialsError extends AppError {
+  readonly code = 'INVALID_CREDENTIALS';
+  constructor() {
+    super('The e-mail or password is incorrect');
+  }
+}
+
+/**
+ * An argon2id hash of a random, discarded password, with the parameters of Argon2PasswordHasher
+ * (m=19456, t=2, p=1; a test pins them together). Verifying against it when the e-mail is unknown
+ * costs what a real verification costs, so response time does not reveal which addresses exist.
+ */
+export const DUMMY_PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$HHh+uXXwRLzV99adIWVMtQ$cUI+sO2caUharQSV7Azcb30+hyS5L9SP8IMxXgplGk4';
+
+export interface SignInInput {
+  readonly email: string;
+  readonly password: string;
+}
+
+/**
+ * Checks an e-mail and password and issues an access token carrying the account's current role.
+ * @returns the account with an access token; INVALID_CREDENTIALS, or VALIDATION_FAILED when a field
+ * is empty or longer than any account's can be (refused before any hashing work).
+ */
+export type SignIn = (op: OpContext, input: SignInInput) => Promise<Result<AuthSession, InvalidCredentialsError | ValidationError>>;
+
+export function createSignIn(deps: { customers: CustomerRepository; passwords: PasswordHasher; tokens: TokenIssuer }): SignIn {
+  return async (op, input) => {
+    const issues: FieldIssue[] = [];
+    const email = normalizeEmail(input.email);
+    if (email.length === 0 || email.length > CUSTOMER_LIMITS.emailMaxLength) {
+      issues.push({ path: ['email'], message: `must be 1–${CUSTOMER_LIMITS.emailMaxLength} characters` });
+    }
+    const password = normalizePassword(input.password);
+    if (password.length === 0 || [...password].length > CUSTOMER_LIMITS.passwordMaxLength) {
+      issues.push({ path: ['password'], message: `must be 1–${CUSTOMER_LIMITS.passwordMaxLength} characters` });
+    }
+    if (issues.length > 0) return err(new ValidationError(issues));
+    op.signal.throwIfAborted();
+    const account = await deps.customers.findByEmail(email);
+    if (!account) {
+      await deps.passwords.verify(DUMMY_PASSWORD_HASH, password);
+      return err(new InvalidCredentialsError());
+    }
+    if (!(await deps.passwords.verify(account.passwordHash, password))) return err(new InvalidCredentialsError());
+    const token = await deps.tokens.issue({ customerId: account.customer.id, role: account.customer.role });
+    return ok({ customer: account.customer, ...token });
+  };
+}

@@ -1,0 +1,68 @@
+import { UniqueConstraintViolationException, type EntityManager, type InferEntity } from '@mikro-orm/postgresql';
+import { findPage } from '../../../platform/db/find-page.ts';
+import type { PageWindow } from '../../../platform/pagination.ts';
+import type { Customer, CustomerTier } from '../domain/customer.ts';
+import type { CustomerRepository } from '../application/ports.ts';
+import { CustomerRecord } from './customer.entity.ts';
+
+type Row = InferEntity<typeof CustomerRecord>;
+
+const toCustomer = (row: Pick<Row, keyof Customer>): Customer => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  tier: row.tier,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+// The column is `uuid`: anything else would reach PostgreSQL as a cast error instead of "not found".
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** {@link CustomerRepository} on MikroORM; reads bypass the identity map and load the password hash only for sign-in. */
+export class MikroOrmCustomerRepository implements CustomerRepository {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Customer[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    if (valid.length === 0) return [];
+    const rows = await this.#em.find(CustomerRecord, { id: { $in: valid } }, { disableIdentityMap: true, exclude: ['passwordHash'] });
+    return rows.map(toCustomer);
+  }
+
+  async findByEmail(email: string): Promise<{ customer: Customer; passwordHash: string } | undefined> {
+    const row = await this.#em.findOne(CustomerRecord, { email }, { disableIdentityMap: true });
+    return row ? { customer: toCustomer(row), passwordHash: row.passwordHash } : undefined;
+  }
+
+  findPage(window: PageWindow) {
+    return findPage(this.#em, CustomerRecord, {
+      where: {},
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      window,
+      map: toCustomer,
+    });
+  }
+
+  async insert(customer: Customer, passwordHash: string): Promise<boolean> {
+    try {
+      await this.#em.insert(CustomerRecord, { ...customer, passwordHash });
+      return true;
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) return false;
+      throw error;
+    }
+  }
+
+  async updateTier(id: string, tier: CustomerTier, at: Date): Promise<Customer | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const changed = await this.#em.nativeUpdate(CustomerRecord, { id }, { tier, updatedAt: at });
+    if (changed === 0) return undefined;
+    const [customer] = await this.findByIds([id]);
+    return customer;
+  }
+}

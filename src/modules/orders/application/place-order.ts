@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { checkCustomer } from '../../../platform/authz.ts';
+import { ValidationError, type FieldIssue, type UnauthenticatedError } from '../../../platform/errors.ts';
+import { actorOf, type OpContext } from '../../../platform/op-context.ts';
+import { err, ok, type Result } from '../../../platform/result.ts';
+import { IdempotencyKeyReusedError, OutOfStockError } from '../domain/errors.ts';
+import { checkOrderRequest, priceOrder, type Order, type OrderStatusChange, type RequestedLine } from '../domain/order.ts';
+import type { OrdersDeps } from './deps.ts';
+import type { PaymentDecline } from './ports.ts';
+import { publishCommitted } from './publish.ts';
+import { settleAfterPayment } from './settle-payment.ts';
+
+export interface PlaceOrderInput {
+  readonly lines: readonly RequestedLine[];
+  /** Chosen by the client per checkout; a retry with the same key returns the first result. */
+  readonly idempotencyKey: string;
+}
+
+export type PlaceOrderError = ValidationError | OutOfStockError | PaymentDecline | IdempotencyKeyReusedError | UnauthenticatedError;
+
+/**
+ * Places an order for the signed-in customer, in the seeds' shape validate → reserve → charge → save:
+ * validates the lines, prices them at today's prices with the customer's tier discount, reserves
+ * stock and writes the order PENDING in one transaction, charges the total through the payments
+ * port, then moves the order to PAID, or to PAYMENT_FAILED with the stock released.
+ *
+ * Idempotent per (customer, idempotencyKey): a repeat with the same lines returns the first
+ * outcome without charging again, also when the calls race (the unique key decides the winner and
+ * the loser waits for its outcome); the same key with other lines is IDEMPOTENCY_KEY_REUSED.
+ * @returns the order (PAID), or VALIDATION_FAILED, OUT_OF_STOCK, PAYMENT_DECLINED (the order exists,
+ * PAYMENT_FAILED), IDEMPOTENCY_KEY_REUSED, UNAUTHENTICATED.
+ * @throws when the payment provider cannot be reached: the order stays PENDING for reconciliation.
+ */
+export type PlaceOrder = (op: OpContext, input: PlaceOrderInput) => Promise<Result<Order, PlaceOrderError>>;
+
+export function createPlaceOrder(deps: OrdersDeps): PlaceOrder {
+  return async (op, input) => {
+    const who = checkCustomer(op);
+    if (!('customerId' in who)) return err(who);
+    const { customerId } = who;
+    const issues = checkOrderRequest(input.lines, input.idempotencyKey);
+    if (issues.length > 0) return err(new ValidationError(issues.map((i) => ({ ...i, path: ['input', ...i.path] }))));
+    const requestHash = hashRequest(input.lines);
+
+    const previous = await deps.reader.findByIdempotencyKey(customerId, input.idempotencyKey);
+    if (previous) return replay(op, deps, previous, requestHash);
+
+    op.signal.throwIfAborted();
+    const products = await deps.catalog.getForPricing(op, input.lines.map((l) => l.productId));
+    const productIssues: FieldIssue[] = [];
+    products.forEach((product, index) => {
+      if (!product) productIssues.push({ path: ['input', 'lines', String(index), 'productId'], message: 'no such product' });
+      else if (!product.active) productIssues.push({ path: ['input', 'lines', String(index), 'productId'], message: 'is no longer sold' });
+    });
+    if (productIssues.length > 0) return err(new ValidationError(productIssues));
+    const discountPercent = await deps.customers.discountPercentFor(op, customerId);
+    if (discountPercent === undefined) return err(ValidationError.of(['viewer'], 'the signed-in account no longer exists'));
+
+    const totals = priceOrder(
+      input.lines.map((line, index) => ({ ...line, unitPriceMinor: products[index]!.priceMinor })),
+      discountPercent,
+    );
+    const at = deps.clock();
+    const orderId = crypto.randomUUID();
+    const draft: Omit<Order, 'number'> = {
+      id: orderId,
+      customerId,
+      idempotencyKey: input.idempotencyKey,
+      requestHash,
+      status: 'PENDING',
+      currency: deps.currency,
+      subtotalMinor: totals.subtotalMinor,
+      discountPercent: totals.discountPercent,
+      discountMinor: totals.discountMinor,
+      totalMinor: totals.totalMinor,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const created: OrderStatusChange = { orderId, customerId, version: 1, from: null, to: 'PENDING', at, actor: actorOf(op.viewer), reason: null };
+    const lines = totals.lines.map((line, index) => ({
+      position: index + 1,
+      productId: line.productId,
+      productName: products[index]!.name,
+      quantity: line.quantity,
+      unitPriceMinor: line.unitPriceMinor,
+      lineTotalMinor: line.lineTotalMinor,
+    }));
+
+    op.signal.throwIfAborted();
+    const saved = await deps.uow.transaction<Order, OutOfStockError | 'DUPLICATE'>(async (tx) => {
+      const short = await tx.reserveStock(input.lines);
+      if (short) return err(new OutOfStockError(short));
+      const order = await tx.insertOrder(draft, lines, created);
+      // A racing call with the same key committed first: roll our reservation back, answer as a replay.
+      return order === 'DUPLICATE_IDEMPOTENCY_KEY' ? err('DUPLICATE') : ok(order);
+    });
+    if (!saved.ok) {
+      if (saved.error !== 'DUPLICATE') return err(saved.error);
+      const winner = await deps.reader.findByIdempotencyKey(customerId, input.idempotencyKey);
+      if (!winner) throw new Error('idempotency key conflict without a stored order');
+      return replay(op, deps, winner, requestHash);
+    }
+    const order = saved.value;
+    await publishCommitted(deps, [created]);
+
+    const charged = await deps.payments.charge(op, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
+    return settleAfterPayment(op, deps, order, input.lines, charged);
+  };
+}
+
+/** SHA-256 of the lines in a canonical order, so a replay with reordered lines still matches. */
+export function hashRequest(lines: readonly RequestedLine[]): string {
+  const canonical = [...lines].sort((a, b) => a.productId.localeCompare(b.productId)).map((l) => `${l.productId}:${l.quantity}`);
+  return createHash('sha256').update(canonical.join(',')).digest('hex');
+}
+
+/**
+ * Answers a repeat of an idempotency key with the first call's outcome. When the first call is
+ * still charging (PENDING), waits for it to settle, bounded by `settleWaitMs` and the request's
+ * signal; it never charges itself.
+ */
+async function replay(op: OpContext, deps: OrdersDeps, first: Order, requestHash: string): Promise<Result<Order, PlaceOrderError>> {
+  if (first.requestHash !== requestHash) return err(new IdempotencyKeyReusedError());
+  let order = first;
+  const deadline = Date.now() + deps.settleWaitMs;
+  let delay = 20;
+  while (order.status === 'PENDING' && Date.now() < deadline) {
+    await sleep(delay, op.signal);
+    delay = Math.min(delay * 2, 250);
+    const [fresh] = await deps.reader.findByIds([first.id]);
+    if (fresh) order = fresh;
+  }
+  if (order.status === 'PAYMENT_FAILED') {
+    const decline = await deps.payments.declineOf(op, order.id);
+    if (decline) return err(decline);
+  }
+  return ok(order);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

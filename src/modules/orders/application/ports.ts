@@ -1,0 +1,106 @@
+import type { AppError, ValidationError } from '../../../platform/errors.ts';
+import type { OpContext } from '../../../platform/op-context.ts';
+import type { Page, PageWindow } from '../../../platform/pagination.ts';
+import type { Result } from '../../../platform/result.ts';
+import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
+import type { OrderStatus } from '../domain/status-machine.ts';
+
+/** Which orders a list shows. */
+export interface OrderFilter {
+  /** Set by the use case for customers (their own); admins may set it to look at one customer. */
+  readonly customerId?: string;
+  readonly statuses?: readonly OrderStatus[];
+  readonly createdAfter?: Date;
+  readonly createdBefore?: Date;
+}
+
+export interface OrderOrder {
+  readonly field: 'CREATED_AT' | 'NUMBER' | 'TOTAL';
+  readonly direction: 'ASC' | 'DESC';
+}
+
+/** Reads of orders, their lines and their audit trail. */
+export interface OrderReader {
+  findByIds(ids: readonly string[]): Promise<Order[]>;
+  findByIdempotencyKey(customerId: string, idempotencyKey: string): Promise<Order | undefined>;
+  findPage(filter: OrderFilter, order: OrderOrder, window: PageWindow): Promise<Result<Page<Order>, ValidationError>>;
+  /** Lines of the given orders, ordered by order then position. */
+  findLines(orderIds: readonly string[]): Promise<OrderLine[]>;
+  /** Audit trail of the given orders, ordered by order then version. */
+  findHistory(orderIds: readonly string[]): Promise<OrderStatusChange[]>;
+  /** Changes of one order with a version greater than `afterVersion`, ascending. */
+  findHistorySince(orderId: string, afterVersion: number): Promise<OrderStatusChange[]>;
+}
+
+/** Writes that happen inside one database transaction. */
+export interface OrdersTransaction {
+  /** @returns the product id lacking stock, or undefined when every line was reserved. */
+  reserveStock(lines: readonly { productId: string; quantity: number }[]): Promise<string | undefined>;
+  releaseStock(lines: readonly { productId: string; quantity: number }[]): Promise<void>;
+  /**
+   * Inserts the order, its lines and its first history entry. The order number is assigned by the
+   * database. @returns the saved order, or 'DUPLICATE_IDEMPOTENCY_KEY' when (customer, key) exists.
+   */
+  insertOrder(order: Omit<Order, 'number'>, lines: readonly Omit<OrderLine, 'orderId'>[], created: OrderStatusChange): Promise<Order | 'DUPLICATE_IDEMPOTENCY_KEY'>;
+  /**
+   * Applies a status change if the order is still at `change.version - 1` (optimistic lock) and
+   * appends the history entry. @returns the updated order, or undefined when the version moved.
+   */
+  saveStatusChange(change: OrderStatusChange): Promise<Order | undefined>;
+}
+
+/**
+ * Runs work in one transaction: committed when `work` returns ok, rolled back when it returns an
+ * error or throws.
+ */
+export interface OrdersUnitOfWork {
+  transaction<T, E>(work: (tx: OrdersTransaction) => Promise<Result<T, E>>): Promise<Result<T, E>>;
+}
+
+/** What the orders module needs to know of a product to price a line. */
+export interface PricingProduct {
+  readonly id: string;
+  readonly name: string;
+  readonly priceMinor: number;
+  readonly active: boolean;
+}
+
+/** The catalog, as seen from orders. */
+export interface ProductCatalog {
+  /** @returns one entry per id in order, null for unknown ids. */
+  getForPricing(op: OpContext, ids: readonly string[]): Promise<(PricingProduct | null)[]>;
+}
+
+/** The customers module, as seen from orders. */
+export interface CustomerDirectory {
+  /** @returns the discount percentage of the customer's tier (0, 10 or 20), or undefined for an unknown id. */
+  discountPercentFor(op: OpContext, customerId: string): Promise<number | undefined>;
+}
+
+/** A payment failure the customer can act on (a decline); it carries the provider's code. */
+export interface PaymentDecline extends AppError {
+  readonly orderId: string;
+}
+
+/** The payments module, as seen from orders. */
+export interface OrderPayments {
+  /** Charges the order's total exactly once per order. */
+  charge(op: OpContext, request: { orderId: string; amountMinor: number; currency: string }): Promise<Result<unknown, PaymentDecline>>;
+  /** Refunds the order's charge if there is one; a no-op otherwise. Idempotent. */
+  refund(op: OpContext, request: { orderId: string }): Promise<void>;
+  /** The decline recorded for an order, if its payment was declined. */
+  declineOf(op: OpContext, orderId: string): Promise<PaymentDecline | undefined>;
+}
+
+/**
+ * Publishes committed status changes and lets viewers follow them. Publishing happens after
+ * commit, never before (a subscriber must never see a change that was rolled back).
+ */
+export interface OrderEvents {
+  publish(change: OrderStatusChange): Promise<void>;
+  /**
+   * Starts listening at once (events published after this call are buffered) and yields them in
+   * arrival order until `signal` aborts or the consumer stops.
+   */
+  subscribe(signal: AbortSignal): AsyncIterable<OrderStatusChange>;
+}

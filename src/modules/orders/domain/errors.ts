@@ -1,0 +1,44 @@
+import { AppError } from '../../../platform/errors.ts';
+import type { OrderStatus } from './status-machine.ts';
+
+/** OUT_OF_STOCK: a line asks for more units than are available. Nothing was reserved or charged. */
+export class OutOfStockError extends AppError {
+  readonly code = 'OUT_OF_STOCK';
+  readonly productId: string;
+  constructor(productId: string) {
+    super('Not enough stock for one of the products');
+    this.productId = productId;
+  }
+}
+
+/** ILLEGAL_TRANSITION: the status machine does not allow this move (or only payments may make it). */
+export class IllegalTransitionError extends AppError {
+  readonly code = 'ILLEGAL_TRANSITION';
+  readonly from: OrderStatus;
+  readonly to: OrderStatus;
+  constructor(from: OrderStatus, to: OrderStatus, message = `An order cannot go from ${from} to ${to}`) {
+    super(message);
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** VERSION_CONFLICT: the order changed since the version the caller saw (optimistic locking). */
+export class VersionConflictError extends AppError {
+  readonly code = 'VERSION_CONFLICT';
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+  constructor(expectedVersion: number, actualVersion: number) {
+    super(`The order is at version ${actualVersion}, not ${expectedVersion}; reload it and try again`);
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/** IDEMPOTENCY_KEY_REUSED: the key was already used by this customer for a different order. */
+export class IdempotencyKeyReusedError extends AppError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor() {
+    super('This idempotency key was already used with different order lines');
+  }
+}

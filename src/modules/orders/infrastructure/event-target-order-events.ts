@@ -1,0 +1,80 @@
+import type { OrderStatusChange } from '../domain/order.ts';
+import type { OrderStatus } from '../domain/status-machine.ts';
+import type { OrderEvents } from '../application/ports.ts';
+
+/** The pub/sub topic every order status change goes to. */
+export const ORDER_STATUS_TOPIC = 'order-status-changed';
+
+/** The JSON-safe wire shape (a Redis event target serialises `detail` as JSON). */
+interface WireChange {
+  orderId: string;
+  customerId: string;
+  version: number;
+  from: OrderStatus | null;
+  to: OrderStatus;
+  at: string;
+  actor: string | null;
+  reason: string | null;
+}
+
+/** Events a slow subscriber may fall behind by before its stream is ended (it can resume with afterVersion). */
+const MAX_BUFFERED = 1_000;
+
+/**
+ * {@link OrderEvents} over an EventTarget: an in-process `EventTarget` for one instance, or
+ * `@graphql-yoga/redis-event-target` when several instances share Redis (chosen in app.ts; the
+ * same seam yoga's `createPubSub` uses).
+ */
+export class EventTargetOrderEvents implements OrderEvents {
+  readonly #target: EventTarget;
+  constructor(target: EventTarget) {
+    this.#target = target;
+  }
+
+  async publish(change: OrderStatusChange): Promise<void> {
+    const detail: WireChange = { ...change, at: change.at.toISOString() };
+    this.#target.dispatchEvent(new CustomEvent(ORDER_STATUS_TOPIC, { detail }));
+  }
+
+  subscribe(signal: AbortSignal): AsyncIterable<OrderStatusChange> {
+    const buffer: OrderStatusChange[] = [];
+    let wake: (() => void) | undefined;
+    let overflowed = false;
+    const listener = (event: Event) => {
+      const wire = (event as CustomEvent<WireChange>).detail;
+      if (buffer.length >= MAX_BUFFERED) overflowed = true;
+      else buffer.push({ ...wire, at: new Date(wire.at) });
+      wake?.();
+    };
+    const target = this.#target;
+    // Also when iteration never starts: the abort alone must detach the listener.
+    const onAbort = () => {
+      target.removeEventListener(ORDER_STATUS_TOPIC, listener);
+      wake?.();
+    };
+    // Listening starts now, not at the first next(): callers rely on it to close the replay gap.
+    target.addEventListener(ORDER_STATUS_TOPIC, listener);
+    signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          while (!signal.aborted) {
+            const next = buffer.shift();
+            if (next) {
+              yield next;
+              continue;
+            }
+            if (overflowed) throw new Error('subscriber fell too far behind; resume with afterVersion');
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = undefined;
+          }
+        } finally {
+          target.removeEventListener(ORDER_STATUS_TOPIC, listener);
+          signal.removeEventListener('abort', onAbort);
+        }
+      },
+    };
+  }
+}

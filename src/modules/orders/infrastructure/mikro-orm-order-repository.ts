@@ -1,0 +1,113 @@
+import type { EntityManager, FilterQuery, InferEntity, QueryOrderMap } from '@mikro-orm/postgresql';
+import { findPage } from '../../../platform/db/find-page.ts';
+import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
+import type { OrderStatus } from '../domain/status-machine.ts';
+import type { OrderFilter, OrderOrder, OrderReader } from '../application/ports.ts';
+import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './order.entities.ts';
+
+type OrderRow = InferEntity<typeof OrderRecord>;
+type LineRow = InferEntity<typeof OrderLineRecord>;
+type ChangeRow = InferEntity<typeof OrderStatusChangeRecord>;
+
+export const toOrder = (row: OrderRow): Order => ({
+  id: row.id,
+  number: Number(row.number),
+  customerId: row.customerId,
+  idempotencyKey: row.idempotencyKey,
+  requestHash: row.requestHash,
+  status: row.status as OrderStatus,
+  currency: row.currency,
+  subtotalMinor: Number(row.subtotalMinor),
+  discountPercent: row.discountPercent,
+  discountMinor: Number(row.discountMinor),
+  totalMinor: Number(row.totalMinor),
+  version: row.version,
+  createdAt: new Date(row.createdAt),
+  updatedAt: new Date(row.updatedAt),
+});
+
+const toLine = (row: LineRow): OrderLine => ({
+  orderId: row.orderId,
+  position: row.position,
+  productId: row.productId,
+  productName: row.productName,
+  quantity: row.quantity,
+  unitPriceMinor: Number(row.unitPriceMinor),
+  lineTotalMinor: Number(row.lineTotalMinor),
+});
+
+export const toChange = (row: ChangeRow): OrderStatusChange => ({
+  orderId: row.orderId,
+  customerId: row.customerId,
+  version: row.version,
+  from: (row.fromStatus ?? null) as OrderStatus | null,
+  to: row.toStatus as OrderStatus,
+  at: new Date(row.at),
+  actor: row.actor ?? null,
+  reason: row.reason ?? null,
+});
+
+const orderColumn = { CREATED_AT: 'createdAt', NUMBER: 'number', TOTAL: 'totalMinor' } as const;
+
+/** {@link OrderReader} on MikroORM; reads bypass the identity map and return plain values. */
+export class MikroOrmOrderReader implements OrderReader {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Order[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#em.find(OrderRecord, { id: { $in: [...ids] } }, { disableIdentityMap: true });
+    return rows.map(toOrder);
+  }
+
+  async findByIdempotencyKey(customerId: string, idempotencyKey: string): Promise<Order | undefined> {
+    const row = await this.#em.findOne(OrderRecord, { customerId, idempotencyKey }, { disableIdentityMap: true });
+    return row ? toOrder(row) : undefined;
+  }
+
+  findPage(filter: OrderFilter, order: OrderOrder, window: Parameters<OrderReader['findPage']>[2]) {
+    const where: FilterQuery<OrderRow> = {};
+    if (filter.customerId !== undefined) where.customerId = filter.customerId;
+    if (filter.statuses !== undefined && filter.statuses.length > 0) where.status = { $in: [...filter.statuses] };
+    if (filter.createdAfter !== undefined || filter.createdBefore !== undefined) {
+      where.createdAt = {
+        ...(filter.createdAfter !== undefined ? { $gte: filter.createdAfter } : {}),
+        ...(filter.createdBefore !== undefined ? { $lt: filter.createdBefore } : {}),
+      };
+    }
+    const direction = order.direction === 'ASC' ? 'asc' : 'desc';
+    const orderBy = [{ [orderColumn[order.field]]: direction }, { id: direction }] as QueryOrderMap<OrderRow>[];
+    return findPage(this.#em, OrderRecord, { where, orderBy, window, map: toOrder });
+  }
+
+  async findLines(orderIds: readonly string[]): Promise<OrderLine[]> {
+    if (orderIds.length === 0) return [];
+    const rows = await this.#em.find(
+      OrderLineRecord,
+      { orderId: { $in: [...orderIds] } },
+      { orderBy: { orderId: 'asc', position: 'asc' }, disableIdentityMap: true },
+    );
+    return rows.map(toLine);
+  }
+
+  async findHistory(orderIds: readonly string[]): Promise<OrderStatusChange[]> {
+    if (orderIds.length === 0) return [];
+    const rows = await this.#em.find(
+      OrderStatusChangeRecord,
+      { orderId: { $in: [...orderIds] } },
+      { orderBy: { orderId: 'asc', version: 'asc' }, disableIdentityMap: true },
+    );
+    return rows.map(toChange);
+  }
+
+  async findHistorySince(orderId: string, afterVersion: number): Promise<OrderStatusChange[]> {
+    const rows = await this.#em.find(
+      OrderStatusChangeRecord,
+      { orderId, version: { $gt: afterVersion } },
+      { orderBy: { version: 'asc' }, disableIdentityMap: true },
+    );
+    return rows.map(toChange);
+  }
+}

@@ -1,0 +1,39 @@
+import type { CatalogUseCases } from '../../catalog/public.ts';
+import { discountPercentOf, type CustomersUseCases } from '../../customers/public.ts';
+import { PaymentDeclinedError, type PaymentsUseCases } from '../../payments/public.ts';
+import type { CustomerDirectory, OrderPayments, ProductCatalog } from '../application/ports.ts';
+
+/** The catalog's public use cases, seen through the orders module's {@link ProductCatalog} port. */
+export function catalogAdapter(catalog: CatalogUseCases): ProductCatalog {
+  return {
+    async getForPricing(op, ids) {
+      const products = await catalog.getProducts(op, ids);
+      return products.map((p) => (p ? { id: p.id, name: p.name, priceMinor: p.priceMinor, active: p.active } : null));
+    },
+  };
+}
+
+/** The customers module's public use cases, seen through {@link CustomerDirectory}. */
+export function customersAdapter(customers: CustomersUseCases): CustomerDirectory {
+  return {
+    async discountPercentFor(op, customerId) {
+      const tier = await customers.getPricingTier(op, customerId);
+      return tier === undefined ? undefined : discountPercentOf(tier);
+    },
+  };
+}
+
+/** The payments module's public use cases, seen through {@link OrderPayments}. */
+export function paymentsAdapter(payments: PaymentsUseCases): OrderPayments {
+  return {
+    charge: (op, request) => payments.chargeOrder(op, request),
+    async refund(op, request) {
+      await payments.refundOrder(op, request);
+    },
+    async declineOf(op, orderId) {
+      const [payment] = await payments.getPaymentsByOrderIds(op, [orderId]);
+      if (!payment || payment.status !== 'DECLINED') return undefined;
+      return new PaymentDeclinedError(orderId, payment.declineCode ?? 'declined', payment.declineMessage ?? 'The payment was declined');
+    },
+  };
+}

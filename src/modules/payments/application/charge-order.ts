@@ -1,0 +1,111 @@
+import type { OpContext } from '../../../platform/op-context.ts';
+import { err, ok, type Result } from '../../../platform/result.ts';
+import { chargeIdempotencyKey, PaymentDeclinedError, type Payment } from '../domain/payment.ts';
+import type { PaymentProvider, PaymentRepository } from './ports.ts';
+import { callProvider } from './provider-call.ts';
+
+/** What to charge: an order's total in integer minor units of `currency`. */
+export interface ChargeOrderInput {
+  readonly orderId: string;
+  /** A positive safe integer. */
+  readonly amountMinor: number;
+  /** ISO 4217 code, e.g. "USD". */
+  readonly currency: string;
+}
+
+/**
+ * Charges an order (called by the orders module once its stock is reserved). Never charges an
+ * order twice: the payment row (PENDING, with an idempotency key derived from the order id) is
+ * written before the provider is called, so every later call, in this or another process, finds it
+ * and re-sends the same key, which the provider deduplicates.
+ *
+ * - No payment yet, or one left PENDING (a concurrent call, a crash, an earlier timeout): calls the
+ *   provider with the payment's idempotency key and records SUCCEEDED or DECLINED.
+ * - SUCCEEDED or REFUNDED already: returns it without calling the provider.
+ * - DECLINED already: returns the same PAYMENT_DECLINED again.
+ *
+ * Run it outside a database transaction: the PENDING row must be committed before money can move.
+ * There is no authorization check; only the orders module calls it, for an order it has authorized.
+ * @returns the payment; PAYMENT_DECLINED when the provider refused the charge.
+ * @throws PaymentProviderUnavailableError when the provider failed or did not answer within the
+ * timeout (the payment stays PENDING); the abort reason when `op.signal` is aborted; RangeError for
+ * an amount or currency that is not valid, or that differs from the order's existing payment.
+ */
+export type ChargeOrder = (op: OpContext, input: ChargeOrderInput) => Promise<Result<Payment, PaymentDeclinedError>>;
+
+export function createChargeOrder(deps: {
+  payments: PaymentRepository;
+  provider: PaymentProvider;
+  /** Per provider call, in ms (config `payments.timeoutMs`). */
+  timeoutMs: number;
+  now?: () => Date;
+}): ChargeOrder {
+  const { payments, provider, timeoutMs } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const settle = async (op: OpContext, pending: Payment): Promise<Result<Payment, PaymentDeclinedError>> => {
+    const answer = await callProvider(op, timeoutMs, (signal) =>
+      provider.charge(
+        { idempotencyKey: pending.idempotencyKey, amountMinor: pending.amountMinor, currency: pending.currency, orderId: pending.orderId },
+        signal,
+      ),
+    );
+    // Recorded even if op.signal was aborted meanwhile: the provider has answered, money may have moved.
+    const at = now();
+    if (answer.outcome === 'SUCCEEDED') {
+      if (await payments.markSucceeded(pending.id, answer.chargeId, at)) {
+        return ok({ ...pending, status: 'SUCCEEDED', providerChargeId: answer.chargeId, updatedAt: at });
+      }
+    } else if (await payments.markDeclined(pending.id, answer.code, answer.message, at)) {
+      return err(new PaymentDeclinedError(pending.orderId, answer.code, answer.message));
+    }
+    // A concurrent call with the same key settled it first; what it stored is the provider's answer.
+    return fromSettled(await payments.findByOrderId(pending.orderId), pending.orderId);
+  };
+
+  return async (op, input) => {
+    checkInput(input);
+    op.signal.throwIfAborted();
+    let payment = await payments.findByOrderId(input.orderId);
+    if (!payment) {
+      const at = now();
+      const pending = {
+        id: crypto.randomUUID(),
+        orderId: input.orderId,
+        idempotencyKey: chargeIdempotencyKey(input.orderId),
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        status: 'PENDING',
+        providerChargeId: null,
+        providerRefundId: null,
+        declineCode: null,
+        declineMessage: null,
+        createdAt: at,
+        updatedAt: at,
+        refundedAt: null,
+      } as const;
+      // Losing the insert race to a concurrent call is fine: continue with its row and key.
+      payment = (await payments.insertPending(pending)) ? pending : await payments.findByOrderId(input.orderId);
+      if (!payment) throw new Error(`The payment of order ${input.orderId} vanished while it was being created`);
+    }
+    if (payment.amountMinor !== input.amountMinor || payment.currency !== input.currency) {
+      // The key would make the provider replay the first charge, so a different amount cannot be charged under it.
+      throw new RangeError(
+        `Order ${input.orderId} already has a payment of ${payment.amountMinor} ${payment.currency} minor units, not ${input.amountMinor} ${input.currency}`,
+      );
+    }
+    return payment.status === 'PENDING' ? settle(op, payment) : fromSettled(payment, input.orderId);
+  };
+}
+
+function fromSettled(payment: Payment | null, orderId: string): Result<Payment, PaymentDeclinedError> {
+  if (!payment || payment.status === 'PENDING') throw new Error(`The payment of order ${orderId} could not be settled`);
+  return payment.status === 'DECLINED' ? err(PaymentDeclinedError.of(payment)) : ok(payment);
+}
+
+function checkInput(input: ChargeOrderInput): void {
+  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) {
+    throw new RangeError(`amountMinor must be a positive safe integer, got ${input.amountMinor}`);
+  }
+  if (!/^[A-Z]{3}$/.test(input.currency)) throw new RangeError(`currency must be an ISO 4217 code, got "${input.currency}"`);
+}

@@ -1,0 +1,70 @@
+import type { Payment } from '../domain/payment.ts';
+
+/** A charge as sent to the provider. Amounts are integer minor units of `currency`. */
+export interface ChargeRequest {
+  readonly idempotencyKey: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly orderId: string;
+}
+
+/** What the provider answered to a charge: money was taken, or the charge was refused. */
+export type ChargeOutcome =
+  | { readonly outcome: 'SUCCEEDED'; readonly chargeId: string }
+  | { readonly outcome: 'DECLINED'; readonly code: string; readonly message: string };
+
+/** A full refund of a charge as sent to the provider. Amounts are integer minor units of `currency`. */
+export interface RefundRequest {
+  readonly idempotencyKey: string;
+  readonly chargeId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+/**
+ * The external payment provider. Both calls are idempotent by `idempotencyKey` (as Stripe's are):
+ * repeating a key returns the first answer and moves no money again.
+ *
+ * Adapters must honour `signal` (the caller's cancellation and the per-call timeout) and throw
+ * {@link PaymentProviderUnavailableError} for transport failures, timeouts and aborts, i.e. whenever
+ * the outcome is unknown. A decline is an answer, not an error.
+ */
+export interface PaymentProvider {
+  charge(request: ChargeRequest, signal: AbortSignal): Promise<ChargeOutcome>;
+  refund(request: RefundRequest, signal: AbortSignal): Promise<{ readonly refundId: string }>;
+}
+
+/**
+ * The provider could not be reached or did not answer in time, so whether money moved is unknown.
+ * Not an AppError: no caller expects it as a result; it unwinds the operation, and the payment stays
+ * as it was (a PENDING charge is settled by a later call with the same idempotency key).
+ * `cause` holds the underlying failure (a network error, the abort reason).
+ */
+export class PaymentProviderUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PaymentProviderUnavailableError';
+  }
+}
+
+/**
+ * Persistence of payments. The `mark…` updates are conditional on the current status (see
+ * PAYMENT_TRANSITIONS in the domain) so concurrent settlements cannot overwrite each other;
+ * each returns false when the payment was not in the required status (or does not exist).
+ */
+export interface PaymentRepository {
+  /** @returns the payments of those orders, in no particular order. */
+  findByOrderIds(orderIds: readonly string[]): Promise<Payment[]>;
+  findByOrderId(orderId: string): Promise<Payment | null>;
+  /**
+   * Stores a new PENDING payment; must not poison a surrounding transaction on conflict.
+   * @returns false when a payment for that order (or with that idempotency key) already exists.
+   */
+  insertPending(payment: Payment & { readonly status: 'PENDING' }): Promise<boolean>;
+  /** PENDING → SUCCEEDED with the provider's charge id; `at` becomes `updatedAt`. */
+  markSucceeded(id: string, chargeId: string, at: Date): Promise<boolean>;
+  /** PENDING → DECLINED with the provider's reason; `at` becomes `updatedAt`. */
+  markDeclined(id: string, code: string, message: string, at: Date): Promise<boolean>;
+  /** SUCCEEDED → REFUNDED with the provider's refund id; `at` becomes `updatedAt` and `refundedAt`. */
+  markRefunded(id: string, refundId: string, at: Date): Promise<boolean>;
+}
