@@ -7,8 +7,9 @@ export interface EmbeddedPostgres {
   /** Connection string for `pg` / MikroORM, e.g. `postgres://postgres@127.0.0.1:41234/postgres`. */
   readonly url: string;
   /**
-   * Pool size the server can take. PGlite runs one statement at a time and an open transaction
-   * blocks every other connection, so the pool must stay at this size (see docs/adr/0002).
+   * Pool size for one client of this server. PGlite is a single Postgres session: it runs one
+   * statement at a time, and while one connection has a transaction open the others wait. One
+   * connection per pool keeps a request from ever waiting on its own transaction (docs/adr/0002).
    */
   readonly maxConnections: 1;
   stop(): Promise<void>;
@@ -22,7 +23,9 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string | undefined): Promise<EmbeddedPostgres> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir ? { dataDir } : {});
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  // Several clients may connect (the app, `npm run migrate`, psql, a closing pool's last socket);
+  // the server queues their statements and keeps transactions whole.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
   await server.start();
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres`,

@@ -189,7 +189,6 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
   builder.objectField(refs.PaymentDeclinedErrorRef, 'order', (t) =>
     t.field({
       type: OrderRef,
-      nullable: true,
       description: 'The order, now PAYMENT_FAILED with its stock released.',
       resolve: (error: { orderId: string }) => error.orderId,
     }),

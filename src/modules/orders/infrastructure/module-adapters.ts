@@ -33,7 +33,7 @@ export function paymentsAdapter(payments: PaymentsUseCases): OrderPayments {
     async declineOf(op, orderId) {
       const [payment] = await payments.getPaymentsByOrderIds(op, [orderId]);
       if (!payment || payment.status !== 'DECLINED') return undefined;
-      return new PaymentDeclinedError(orderId, payment.declineCode ?? 'declined', payment.declineMessage ?? 'The payment was declined');
+      return PaymentDeclinedError.of(payment);
     },
   };
 }

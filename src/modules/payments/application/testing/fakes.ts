@@ -1,4 +1,4 @@
-import { canTransition, type Payment, type PaymentStatus } from '../../domain/payment.ts';
+import { canTransition, chargeIdempotencyKey, type Payment, type PaymentStatus } from '../../domain/payment.ts';
 import {
   PaymentProviderUnavailableError,
   type ChargeOutcome,
@@ -101,7 +101,7 @@ export function paymentFixture(overrides: Partial<Payment> = {}): Payment {
   return {
     id: crypto.randomUUID(),
     orderId,
-    idempotencyKey: `order_${orderId}_charge`,
+    idempotencyKey: chargeIdempotencyKey(orderId),
     amountMinor: 4_999,
     currency: 'USD',
     status: 'PENDING',
