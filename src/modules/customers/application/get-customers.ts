@@ -10,6 +10,7 @@ import type { CustomerRepository } from './ports.ts';
  */
 export type GetCustomers = (op: OpContext, ids: readonly string[]) => Promise<(Customer | null)[]>;
 
+/** Builds {@link GetCustomers}. */
 export function createGetCustomers(deps: { customers: CustomerRepository }): GetCustomers {
   return async (op, ids) => {
     // Invisible ids are never looked up, so not even query timing tells them apart from missing ones.

@@ -10,6 +10,7 @@ import type { CustomerRepository } from './ports.ts';
  */
 export type GetPricingTier = (op: OpContext, customerId: string) => Promise<CustomerTier | undefined>;
 
+/** Builds {@link GetPricingTier}. */
 export function createGetPricingTier(deps: { customers: CustomerRepository }): GetPricingTier {
   return async (op, customerId) => {
     op.signal.throwIfAborted();

@@ -24,9 +24,9 @@ describe('listCustomers', () => {
   });
 
   it.each([
-    ['an anonymous caller', ops.anonymous(), 'UNAUTHENTICATED'],
-    ['a customer', ops.customer(crypto.randomUUID()), 'FORBIDDEN'],
-  ])('refuses %s with %s', async (_label, op, code) => {
+    ['an anonymous caller', 'UNAUTHENTICATED', ops.anonymous()],
+    ['a customer', 'FORBIDDEN', ops.customer(crypto.randomUUID())],
+  ])('refuses %s with %s', async (_label, code, op) => {
     const { listCustomers } = setup();
     const result = await listCustomers(op, { first: 10 });
     expect(result.ok).toBe(false);

@@ -15,6 +15,7 @@ export type ListCustomers = (
   query: PageArgs,
 ) => Promise<Result<Page<Customer>, ValidationError | ForbiddenError | UnauthenticatedError>>;
 
+/** Builds {@link ListCustomers}. */
 export function createListCustomers(deps: { customers: CustomerRepository }): ListCustomers {
   return async (op, query) => {
     const denied = checkAdmin(op);

@@ -35,9 +35,9 @@ describe('registerCustomer', () => {
   });
 
   it.each([
-    ['an anonymous caller', ops.anonymous(), 'UNAUTHENTICATED'],
-    ['a customer', ops.customer(crypto.randomUUID()), 'FORBIDDEN'],
-  ])('refuses %s with %s', async (_label, op, code) => {
+    ['an anonymous caller', 'UNAUTHENTICATED', ops.anonymous()],
+    ['a customer', 'FORBIDDEN', ops.customer(crypto.randomUUID())],
+  ])('refuses %s with %s', async (_label, code, op) => {
     const { customers, registerCustomer } = setup();
     const result = await registerCustomer(op, admin);
     expect(result.ok).toBe(false);

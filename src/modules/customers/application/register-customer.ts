@@ -15,6 +15,7 @@ import {
 } from '../domain/customer.ts';
 import type { CustomerRepository, PasswordHasher } from './ports.ts';
 
+/** A seeded account's fields, checked by the same rules as sign-up. */
 export interface RegisterCustomerInput {
   readonly email: string;
   readonly password: string;
@@ -34,6 +35,7 @@ export type RegisterCustomer = (
   input: RegisterCustomerInput,
 ) => Promise<Result<Customer, ValidationError | ForbiddenError | UnauthenticatedError>>;
 
+/** Builds {@link RegisterCustomer}; `now` stamps createdAt/updatedAt (default: the wall clock). */
 export function createRegisterCustomer(deps: { customers: CustomerRepository; passwords: PasswordHasher; now?: () => Date }): RegisterCustomer {
   const now = deps.now ?? (() => new Date());
   return async (op, input) => {

@@ -19,9 +19,9 @@ describe('setCustomerTier', () => {
   });
 
   it.each([
-    ['an anonymous caller', () => ops.anonymous(), 'UNAUTHENTICATED'],
-    ['a customer, even for their own account', (id: string) => ops.customer(id), 'FORBIDDEN'],
-  ])('refuses %s with %s and changes nothing', async (_label, opFor, code) => {
+    ['an anonymous caller', 'UNAUTHENTICATED', () => ops.anonymous()],
+    ['a customer, even for their own account', 'FORBIDDEN', (id: string) => ops.customer(id)],
+  ])('refuses %s with %s and changes nothing', async (_label, code, opFor) => {
     const { customers, ada, setCustomerTier } = setup();
     const result = await setCustomerTier(opFor(ada.id), { customerId: ada.id, tier: 'ENTERPRISE' });
     expect(result.ok).toBe(false);

@@ -14,6 +14,7 @@ export type SetCustomerTier = (
   input: { readonly customerId: string; readonly tier: CustomerTier },
 ) => Promise<Result<Customer, NotFoundError | ForbiddenError | UnauthenticatedError | ValidationError>>;
 
+/** Builds {@link SetCustomerTier}; `now` stamps updatedAt (default: the wall clock). */
 export function createSetCustomerTier(deps: { customers: CustomerRepository; now?: () => Date }): SetCustomerTier {
   const now = deps.now ?? (() => new Date());
   return async (op, input) => {

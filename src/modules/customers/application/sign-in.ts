@@ -22,6 +22,7 @@ export class InvalidCredentialsError extends AppError {
  */
 export const DUMMY_PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$HHh+uXXwRLzV99adIWVMtQ$cUI+sO2caUharQSV7Azcb30+hyS5L9SP8IMxXgplGk4';
 
+/** Credentials as typed; the e-mail is matched case-insensitively. */
 export interface SignInInput {
   readonly email: string;
   readonly password: string;
@@ -34,6 +35,7 @@ export interface SignInInput {
  */
 export type SignIn = (op: OpContext, input: SignInInput) => Promise<Result<AuthSession, InvalidCredentialsError | ValidationError>>;
 
+/** Builds {@link SignIn}. */
 export function createSignIn(deps: { customers: CustomerRepository; passwords: PasswordHasher; tokens: TokenIssuer }): SignIn {
   return async (op, input) => {
     const issues: FieldIssue[] = [];

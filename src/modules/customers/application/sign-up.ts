@@ -4,6 +4,7 @@ import { err, ok, type Result } from '../../../platform/result.ts';
 import { checkNewAccount, normalizeEmail, normalizePassword, type Customer } from '../domain/customer.ts';
 import type { AuthSession, CustomerRepository, PasswordHasher, TokenIssuer } from './ports.ts';
 
+/** A new account's fields as the person typed them; they are trimmed and normalized here. */
 export interface SignUpInput {
   readonly email: string;
   readonly password: string;
@@ -17,6 +18,7 @@ export interface SignUpInput {
  */
 export type SignUp = (op: OpContext, input: SignUpInput) => Promise<Result<AuthSession, ValidationError>>;
 
+/** Builds {@link SignUp}; `now` stamps createdAt/updatedAt (default: the wall clock). */
 export function createSignUp(deps: {
   customers: CustomerRepository;
   passwords: PasswordHasher;

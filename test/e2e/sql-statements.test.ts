@@ -1,0 +1,62 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateProductDocument, OrdersPageDocument, PlaceOrderDocument } from '../generated/operations.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+
+let app: TestApp;
+let statements = 0;
+const originalQuery = pg.Client.prototype.query;
+
+beforeAll(async () => {
+  // Counted at the database driver: every statement the pg client sends, whatever issued it.
+  pg.Client.prototype.query = function countingQuery(this: pg.Client, ...args: unknown[]) {
+    statements += 1;
+    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof pg.Client.prototype.query;
+  app = await startTestApp();
+  const tokens = await Promise.all((['basic', 'premium', 'enterprise'] as const).map((who) => app.demoToken(who)));
+  const admin = await app.demoToken('admin');
+  const productIds: string[] = [];
+  for (let i = 0; i < 8; i += 1) {
+    const created = await app.execute(CreateProductDocument, { input: { sku: `NPLUS1-${i}`, name: `Batch item ${i}`, price: '5.00', stock: 1000 } }, { token: admin });
+    if (created.data?.createProduct.__typename !== 'CreateProductSuccess') throw new Error(JSON.stringify(created));
+    productIds.push(created.data.createProduct.product.id);
+  }
+  // 60 orders of 3 lines each across three customers: enough for a full page of 50.
+  for (let i = 0; i < 60; i += 1) {
+    const lines = [0, 1, 2].map((k) => ({ productId: productIds[(i + k) % productIds.length]!, quantity: 1 }));
+    const placed = await app.execute(PlaceOrderDocument, { input: { idempotencyKey: `n1-${i}`, lines } }, { token: tokens[i % 3]! });
+    if (placed.data?.placeOrder.__typename !== 'PlaceOrderSuccess') throw new Error(JSON.stringify(placed));
+  }
+});
+afterAll(async () => {
+  pg.Client.prototype.query = originalQuery;
+  await app?.stop();
+});
+
+async function countStatements(first: number): Promise<{ count: number; edges: number }> {
+  const admin = await app.demoToken('admin');
+  statements = 0;
+  const result = await app.execute(OrdersPageDocument, { first }, { token: admin, via: 'yoga' });
+  const count = statements;
+  expect(result.errors).toBeUndefined();
+  for (const edge of result.data!.orders.edges) {
+    expect(edge.node.customer.email).toMatch(/@ordergraph\.dev$/);
+    expect(edge.node.lines).toHaveLength(3);
+    expect(edge.node.payment?.status).toBe('SUCCEEDED');
+  }
+  return { count, edges: result.data!.orders.edges.length };
+}
+
+describe('orders(first: N) { customer lines { product } payment }', () => {
+  it('runs at most 5 SQL statements, the same number for 50 orders as for 5 (no N+1)', async () => {
+    const big = await countStatements(50);
+    const small = await countStatements(5);
+    expect(big.edges).toBe(50);
+    expect(small.edges).toBe(5);
+    expect(big.count).toBeLessThanOrEqual(5);
+    expect(big.count).toBe(small.count);
+    expect(big.count).toBeGreaterThanOrEqual(4);
+    console.info(`SQL statements per orders page: first 50 → ${big.count}, first 5 → ${small.count}`);
+  });
+});
