@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -29,6 +30,26 @@ export interface GraphQLServerOptions {
   readonly logger: Logger;
 }
 
+const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Ordergraph. Sign in with a demo account (see the README), then put
+#   { "Authorization": "Bearer <accessToken>" }
+# in the Headers pane below to place orders and follow them live.
+mutation SignIn {
+  signIn(input: { email: "premium@ordergraph.dev", password: "demo-pass-premium" }) {
+    __typename
+    ... on SignInSuccess { auth { accessToken expiresAt customer { name tier } } }
+    ... on Error { code message }
+  }
+}
+
+query Products {
+  products(first: 10, filter: { inStock: true }) {
+    totalCount
+    edges { node { id sku name price { amount currency } stock } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** `Bearer <token>` → token; undefined when absent or malformed. */
@@ -53,7 +74,10 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: options.graphiql ? { title: 'Ordergraph', subscriptionsProtocol: 'WS' } : false,
+    // GraphiQL's assets are served from node_modules (works offline). Its subscriptions use SSE, so
+    // the Headers pane's Authorization header reaches the server as for any request.
+    graphiql: options.graphiql ? { title: 'Ordergraph', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
+    renderGraphiQL,
     // Unexpected errors become "Unexpected error." with no stack; typed GraphQLErrors pass through.
     maskedErrors: { isDev: false },
     logging: {
@@ -89,7 +113,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
       execute: (args) => (args.rootValue as { execute: (a: unknown) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => unknown }).subscribe(args) as never,
       onConnect: async (ctx) => {
-        const raw = ctx.connectionParams?.authorization;
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         if (raw === undefined) {
           viewers.set(ctx.extra.socket, anonymous);
           return true;
