@@ -104,8 +104,12 @@ export function createPlaceOrder(deps: OrdersDeps): PlaceOrder {
     const order = saved.value;
     await publishCommitted(deps, [created]);
 
-    const charged = await deps.payments.charge(op, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
-    return settleAfterPayment(op, deps, order, input.lines, charged);
+    // Once the order is committed, finishing its payment matters more than the caller staying
+    // connected: a disconnect must not strand it PENDING with stock reserved. The payments port
+    // bounds the call with its own timeout.
+    const settling: OpContext = { ...op, signal: new AbortController().signal };
+    const charged = await deps.payments.charge(settling, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
+    return settleAfterPayment(settling, deps, order, input.lines, charged);
   };
 }
 

@@ -8,6 +8,11 @@ import { toGraphQLError } from '../../../graphql/errors.ts';
 import { parseGlobalId } from '../../../graphql/global-id.ts';
 import { IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
+import type { OrderFilter } from '../application/ports.ts';
+import type { GraphQLContext } from '../../../graphql/context.ts';
+import type { PageArgs as ConnectionArgs } from '../../../platform/pagination.ts';
+
+type OrderOrderArg = { field: 'CREATED_AT' | 'NUMBER' | 'TOTAL'; direction?: 'ASC' | 'DESC' | null };
 import { ORDER_STATUSES, availableTransitions } from '../domain/status-machine.ts';
 
 /** Refs of other modules' types that order fields point at. */
@@ -131,6 +136,19 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
     };
   };
 
+  const orderPage = async (ctx: GraphQLContext, args: ConnectionArgs & { orderBy?: OrderOrderArg | null }, filter: OrderFilter) => {
+    const page = await ctx.orders.listOrders(ctx.op, {
+      first: args.first,
+      after: args.after,
+      last: args.last,
+      before: args.before,
+      filter,
+      ...(args.orderBy ? { orderBy: { field: args.orderBy.field, direction: args.orderBy.direction ?? 'DESC' } } : {}),
+    });
+    if (!page.ok) throw toGraphQLError(page.error);
+    return page.value;
+  };
+
   builder.queryFields((t) => ({
     order: t.field({
       type: OrderRef,
@@ -151,18 +169,7 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
         filter: t.arg({ type: OrderFilter, required: false }),
         orderBy: t.arg({ type: OrderOrder, required: false }),
       },
-      resolve: async (_root, args, ctx) => {
-        const page = await ctx.orders.listOrders(ctx.op, {
-          first: args.first,
-          after: args.after,
-          last: args.last,
-          before: args.before,
-          filter: listArgsFilter(args.filter),
-          ...(args.orderBy ? { orderBy: { field: args.orderBy.field, direction: args.orderBy.direction ?? 'DESC' } } : {}),
-        });
-        if (!page.ok) throw toGraphQLError(page.error);
-        return page.value;
-      },
+      resolve: (_root, args, ctx) => orderPage(ctx, args, listArgsFilter(args.filter)),
     }),
   }));
 
@@ -171,18 +178,7 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
       type: OrderRef,
       description: "This customer's orders, newest first.",
       args: { orderBy: t.arg({ type: OrderOrder, required: false }) },
-      resolve: async (customer: { id: string }, args, ctx) => {
-        const page = await ctx.orders.listOrders(ctx.op, {
-          first: args.first,
-          after: args.after,
-          last: args.last,
-          before: args.before,
-          filter: { customerId: customer.id },
-          ...(args.orderBy ? { orderBy: { field: args.orderBy.field, direction: args.orderBy.direction ?? 'DESC' } } : {}),
-        });
-        if (!page.ok) throw toGraphQLError(page.error);
-        return page.value;
-      },
+      resolve: (customer: { id: string }, args, ctx) => orderPage(ctx, args, { customerId: customer.id }),
     }),
   );
 
