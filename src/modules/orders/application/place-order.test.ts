@@ -332,7 +332,7 @@ describe('placeOrder', () => {
     expect(store.stockOf('p-pear')).toBe(7);
   });
 
-  it('BUG: two concurrent calls with the same key for the last units in stock both get the order, not OUT_OF_STOCK', async () => {
+  it('two concurrent calls with the same key for the last units in stock both get the order, not OUT_OF_STOCK', async () => {
     const { placeOrder, store, payments } = setUp();
     store.setStock('p-apple', 2); // exactly what one basket needs
 

@@ -89,11 +89,12 @@ export function createPlaceOrder(deps: OrdersDeps): PlaceOrder {
 
     op.signal.throwIfAborted();
     const saved = await deps.uow.transaction<Order, OutOfStockError | 'DUPLICATE'>(async (tx) => {
-      const short = await tx.reserveStock(input.lines);
-      if (short) return err(new OutOfStockError(short));
+      // Claim the idempotency key before touching stock: a racing twin waits on the unique index,
+      // then answers as a replay instead of competing for the last units and reporting OUT_OF_STOCK.
       const order = await tx.insertOrder(draft, lines, created);
-      // A racing call with the same key committed first: roll our reservation back, answer as a replay.
-      return order === 'DUPLICATE_IDEMPOTENCY_KEY' ? err('DUPLICATE') : ok(order);
+      if (order === 'DUPLICATE_IDEMPOTENCY_KEY') return err('DUPLICATE');
+      const short = await tx.reserveStock(input.lines);
+      return short ? err(new OutOfStockError(short)) : ok(order);
     });
     if (!saved.ok) {
       if (saved.error !== 'DUPLICATE') return err(saved.error);

@@ -32,7 +32,9 @@ export function createWatchOrderStatus(deps: { reader: OrderReader; events: Orde
     }
     if (orderId == null) {
       if (afterVersion != null) return err(ValidationError.of(['afterVersion'], 'needs orderId: replay is per order'));
-      return ok(followAll(op, deps));
+      // Listen now, not at the first next(), so nothing published meanwhile is lost.
+      const controller = new AbortController();
+      return ok(followAll(op, deps.events.subscribe(AbortSignal.any([op.signal, controller.signal])), controller));
     }
     // Subscribe before reading, so nothing committed after the read can be missed.
     const controller = new AbortController();
@@ -83,11 +85,10 @@ async function* followOne(
   }
 }
 
-async function* followAll(op: OpContext, deps: { events: OrderEvents }): AsyncGenerator<OrderStatusChange> {
-  const controller = new AbortController();
+async function* followAll(op: OpContext, live: AsyncIterable<OrderStatusChange>, controller: AbortController): AsyncGenerator<OrderStatusChange> {
   const lastVersion = new Map<string, number>();
   try {
-    for await (const change of deps.events.subscribe(AbortSignal.any([op.signal, controller.signal]))) {
+    for await (const change of live) {
       if (!canSeeOwnedBy(op.viewer, change.customerId)) continue;
       if ((lastVersion.get(change.orderId) ?? 0) >= change.version) continue;
       lastVersion.delete(change.orderId);
