@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
 import { describe, it, expect } from 'vitest';
-import type { GraphQLSchema } from 'graphql';
+import { graphql, printSchema, type GraphQLSchema } from 'graphql';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createBuilder } from '../../../graphql/builder.ts';
 import { registerCommonTypes } from '../../../graphql/common.ts';
@@ -19,7 +18,7 @@ import { registerCustomersGraphQL } from './customer.ts';
 
 // Pothos runs outside vite and loads graphql's CommonJS build; vite would hand this file the ESM
 // build, a second copy whose GraphQLSchema the first rejects. Take the copy Pothos uses.
-const { graphql, printSchema } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+
 
 function buildSchema(): GraphQLSchema {
   const builder = createBuilder();

@@ -10,26 +10,7 @@ let orm: MikroORM;
 beforeAll(async () => {
   db = await createTestDatabase();
   orm = await db.openOrm();
-  await firstConnection(orm);
 });
-
-/**
- * Workaround for test/support: on the embedded PGlite (one connection at most) the first connection
- * of a just-opened ORM can be refused while the server has not yet seen the migrator's connection
- * close, which surfaces as "Connection terminated unexpectedly". Retrying lets the pool reconnect.
- * Harmless on PostgreSQL; remove once createTestDatabase waits for that close itself.
- */
-async function firstConnection(target: MikroORM): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await target.em.fork().getConnection().execute('select 1');
-      return;
-    } catch (error) {
-      if (attempt === 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 afterAll(async () => {
   await db?.close();
