@@ -1,4 +1,4 @@
-import { Cursor, DriverException, type EntityManager, type EntityName, type FilterQuery, type QueryOrderMap } from '@mikro-orm/postgresql';
+import { Cursor, CursorError, DriverException, type EntityManager, type EntityName, type FilterQuery, type QueryOrderMap } from '@mikro-orm/postgresql';
 import { err, ok, type Result } from '../result.ts';
 import type { ValidationError } from '../errors.ts';
 import { invalidCursor, type Page, type PageWindow } from '../pagination.ts';
@@ -35,7 +35,7 @@ export async function findPage<E extends object, V>(
       ...(window.first !== undefined ? { first: window.first, after: window.after } : { last: window.last, before: window.before }),
     } as never);
   } catch (error) {
-    if (cursorArg && error instanceof DriverException) return err(invalidCursor(cursorArg));
+    if (cursorArg && (error instanceof DriverException || error instanceof CursorError)) return err(invalidCursor(cursorArg));
     throw error;
   }
   const items = [...cursor] as E[];
@@ -58,7 +58,9 @@ function isWellFormedCursor(value: string, keys: number): boolean {
     return (
       Array.isArray(decoded) &&
       decoded.length === keys &&
-      decoded.every((part) => part === null || ['string', 'number', 'boolean'].includes(typeof part))
+      decoded.every((part) => part === null || ['string', 'number', 'boolean'].includes(typeof part)) &&
+      // The last key is the id, never null.
+      decoded[keys - 1] != null
     );
   } catch {
     return false;

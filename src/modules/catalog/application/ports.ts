@@ -20,14 +20,20 @@ export interface ProductOrder {
   readonly direction: 'ASC' | 'DESC';
 }
 
+/** Editable fields of a product (stock changes go through adjustStock). */
+export type ProductChanges = Partial<Pick<Product, 'name' | 'description' | 'priceMinor' | 'active'>>;
+
 /** Persistence of products. Implementations return products in no particular order unless stated. */
 export interface ProductRepository {
   findByIds(ids: readonly string[]): Promise<Product[]>;
   findPage(filter: ProductFilter, order: ProductOrder, window: PageWindow): Promise<Result<Page<Product>, ValidationError>>;
   /** @returns false when the SKU is taken. */
   insert(product: Product): Promise<boolean>;
-  /** Saves name, description, price, active and updatedAt. @returns false when the product is gone. */
-  update(product: Product): Promise<boolean>;
+  /**
+   * Writes only the given fields (and updatedAt), so concurrent edits of different fields both
+   * survive. @returns the product as stored, or undefined when it does not exist.
+   */
+  update(id: string, changes: ProductChanges, updatedAt: Date): Promise<Product | undefined>;
   /**
    * Atomically adds `delta` to the stock when the result stays within 0..max.
    * @returns the updated product, 'NOT_FOUND', or 'OUT_OF_RANGE'.

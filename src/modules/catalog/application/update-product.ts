@@ -32,17 +32,16 @@ export function createUpdateProduct(deps: { products: ProductRepository; now?: (
     const issues = checkProductFields(input);
     if (issues.length > 0) return err(new ValidationError(issues));
     op.signal.throwIfAborted();
-    const [current] = await deps.products.findByIds([input.id]);
-    if (!current) return err(new NotFoundError('product'));
-    const next: Product = {
-      ...current,
-      ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-      ...(input.description !== undefined ? { description: input.description } : {}),
-      ...(input.priceMinor !== undefined ? { priceMinor: input.priceMinor } : {}),
-      ...(input.active !== undefined ? { active: input.active } : {}),
-      updatedAt: now(),
-    };
-    if (!(await deps.products.update(next))) return err(new NotFoundError('product'));
-    return ok(next);
+    const updated = await deps.products.update(
+      input.id,
+      {
+        ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.priceMinor !== undefined ? { priceMinor: input.priceMinor } : {}),
+        ...(input.active !== undefined ? { active: input.active } : {}),
+      },
+      now(),
+    );
+    return updated ? ok(updated) : err(new NotFoundError('product'));
   };
 }

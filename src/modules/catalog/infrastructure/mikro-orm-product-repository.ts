@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException, type EntityManager, type FilterQuery, type InferEntity, type QueryOrderMap } from '@mikro-orm/postgresql';
 import { findPage } from '../../../platform/db/find-page.ts';
 import type { Product } from '../domain/product.ts';
-import type { ProductFilter, ProductOrder, ProductRepository, StockLine, StockReservations } from '../application/ports.ts';
+import type { ProductChanges, ProductFilter, ProductOrder, ProductRepository, StockLine, StockReservations } from '../application/ports.ts';
 import { ProductRecord } from './product.entity.ts';
 
 type Row = InferEntity<typeof ProductRecord>;
@@ -62,13 +62,11 @@ export class MikroOrmProductRepository implements ProductRepository {
     }
   }
 
-  async update(product: Product): Promise<boolean> {
-    const changed = await this.#em.nativeUpdate(
-      ProductRecord,
-      { id: product.id },
-      { name: product.name, description: product.description, priceMinor: product.priceMinor, active: product.active, updatedAt: product.updatedAt },
-    );
-    return changed > 0;
+  async update(id: string, changes: ProductChanges, updatedAt: Date): Promise<Product | undefined> {
+    const changed = await this.#em.nativeUpdate(ProductRecord, { id }, { ...changes, updatedAt });
+    if (changed === 0) return undefined;
+    const [product] = await this.findByIds([id]);
+    return product;
   }
 
   async adjustStock(id: string, delta: number, max: number): Promise<Product | 'NOT_FOUND' | 'OUT_OF_RANGE'> {
@@ -79,7 +77,7 @@ export class MikroOrmProductRepository implements ProductRepository {
       [delta, id, delta, max],
     );
     const row = rows[0];
-    if (row) return toProduct({ ...row, priceMinor: Number(row.priceMinor) });
+    if (row) return toProduct({ ...row, priceMinor: Number(row.priceMinor), createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) });
     const exists = await this.#em.count(ProductRecord, { id });
     return exists > 0 ? 'OUT_OF_RANGE' : 'NOT_FOUND';
   }
