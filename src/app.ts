@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GraphQLSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { allEntities } from './entities.ts';
@@ -111,7 +112,10 @@ export function createApp(config: Config, options: AppOptions = {}) {
       if (config.seedDemoData) await seedDemoData(createContext, config.currency, logger);
 
       const schema = createSchema({ currency: config.currency });
+      // Cross-cutting HTTP/GraphQL concerns, each from its own module, in the order they apply.
+      const plugins: Plugin<Record<string, unknown>>[] = [];
       const { yoga, server, wss } = createGraphQLServer({
+        plugins,
         schema,
         createContext,
         verifyToken: (token) => tokens.verify(token),

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../platform/logger.ts';
@@ -28,6 +28,11 @@ export interface GraphQLServerOptions {
   readonly verifyToken: VerifyToken;
   readonly graphiql: boolean;
   readonly logger: Logger;
+  /**
+   * Extra yoga/envelop plugins, in order (security limits, telemetry, metrics, extra routes such
+   * as webhooks or health checks). Each concern lives in its own module and is wired in app.ts.
+   */
+  readonly plugins?: readonly Plugin<Record<string, unknown>>[];
 }
 
 const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Ordergraph. Sign in with a demo account (see the README), then put
@@ -86,6 +91,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
+    plugins: [...(options.plugins ?? [])] as Plugin<ServerContext & GraphQLContext>[],
     context: async (initial): Promise<GraphQLContext> => {
       if (initial.op) return options.createContext(initial.op);
       const request = initial.request!;
