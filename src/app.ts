@@ -9,16 +9,27 @@ import { seedDemoData } from './demo/seed.ts';
 import { allEntities } from './entities.ts';
 import type { GraphQLContext } from './graphql/context.ts';
 import { createSchema } from './graphql/schema.ts';
-import { createGraphQLServer } from './graphql/server.ts';
+import { createGraphQLServer, requestIdOf } from './graphql/server.ts';
+import { createSecurity, type ClientInfo } from './graphql/security/index.ts';
 import { migrations } from './migrations/index.ts';
 import { createCatalogUseCases } from './modules/catalog/public.ts';
 import { createPasswordHasher, createTokenService, createCustomersUseCases } from './modules/customers/public.ts';
-import { createOrdersUseCases, EventTargetOrderEvents, type OrderEvents } from './modules/orders/public.ts';
+import { createOrdersUseCases, EventTargetOrderEvents, startOutboxRelay, toWireChange, type WireChange } from './modules/orders/public.ts';
 import { createPaymentProvider, createPaymentsUseCases, type PaymentProvider } from './modules/payments/public.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './platform/db/embedded-postgres.ts';
 import { createOrm, migrate } from './platform/db/orm.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
-import type { OpContext } from './platform/op-context.ts';
+import { systemContext, type OpContext } from './platform/op-context.ts';
+import { createCrashPoints } from './platform/crash-points.ts';
+import { startLoop, type BackgroundWorker } from './platform/worker-pool.ts';
+import { paymentWebhookPlugin } from './http/payment-webhooks.ts';
+import { createHealth } from './platform/observability/health.ts';
+import { createHttpDrain } from './platform/observability/http-drain.ts';
+import { createLogContext } from './platform/observability/log-context.ts';
+import { createMetrics } from './platform/observability/metrics.ts';
+import { createRedisPubSub, type RedisPubSub } from './platform/observability/redis-pubsub.ts';
+import { useSubscriptionLifecycle } from './platform/observability/subscriptions.ts';
+import { activeTraceparent, traceDeliveries, traceUseCases, useOperationSpans } from './platform/telemetry/tracing.ts';
 
 /** Replaceable parts, for tests and benchmarks; production uses the defaults. */
 export interface AppOptions {
@@ -53,7 +64,12 @@ export function createApp(config: Config, options: AppOptions = {}) {
 
   async function start(): Promise<RunningApp> {
     if (running) return running;
-    const logger = options.logger ?? createLogger(config.logLevel);
+    const logContext = createLogContext();
+    const logger = options.logger ?? createLogger(config.logLevel, undefined, { mixin: logContext.mixin });
+    const metrics = createMetrics({ enabled: config.metrics.enabled });
+    const health = createHealth({ timeoutMs: config.readinessTimeoutMs });
+    // Aborted when shutdown begins: ends open subscription streams (SSE responses can then finish).
+    const shuttingDown = new AbortController();
     const cleanups: (() => Promise<void>)[] = [];
     try {
       let url = config.database.url;
@@ -75,6 +91,9 @@ export function createApp(config: Config, options: AppOptions = {}) {
         ...(options.onQuery ? { onQuery: options.onQuery } : {}),
       });
       cleanups.unshift(() => orm.close());
+      health.addCheck({ name: 'database', check: async () => (await orm.checkConnection()).ok });
+      const pool = await orm.em.getConnection().getNativeClient();
+      metrics.sources.dbPool = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolMax });
       if (config.database.migrateOnStart) {
         const applied = await migrate(orm);
         if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -87,54 +106,133 @@ export function createApp(config: Config, options: AppOptions = {}) {
         audience: config.auth.audience,
         ttlSeconds: config.auth.ttlSeconds,
         production: config.env === 'production',
+        previousPublicKeysPem: config.auth.previousPublicKeysPem,
+        external: config.auth.external,
       });
       const passwords = createPasswordHasher();
-      const provider = options.paymentProvider ?? createPaymentProvider(config.payments, config.currency);
-      const events: OrderEvents = new EventTargetOrderEvents(options.eventTarget ?? new EventTarget());
+      const provider = options.paymentProvider ?? createPaymentProvider(config.payments, config.currency, logger);
+      if (config.env === 'production' && config.payments.provider === 'simulated') {
+        logger.warn('PAYMENT_PROVIDER=simulated in production: no money is taken');
+      }
+      // Order events: in-process, or Redis between instances (REDIS_URL); each delivery to a
+      // subscriber is a span linked to the mutation's (the traceparent travels in the outbox row).
+      let transport = options.eventTarget ?? new EventTarget();
+      let commandRedis: RedisPubSub['client'] | undefined;
+      if (!options.eventTarget && config.redisUrl) {
+        const redis = createRedisPubSub(config.redisUrl, logger);
+        commandRedis = redis.client;
+        // Registered before the workers' cleanup, so it runs after they stopped (the relay publishes).
+        cleanups.unshift(() => redis.close());
+        health.addCheck({ name: 'redis', check: (signal) => redis.check(signal) });
+        transport = redis.eventTarget;
+      }
+      const events = new EventTargetOrderEvents(
+        traceDeliveries(transport, {
+          system: config.redisUrl && !options.eventTarget ? 'redis' : 'in-process',
+          attributes: (detail) => ({ 'ordergraph.order.id': (detail as WireChange).orderId, 'ordergraph.order.version': (detail as WireChange).version }),
+          onArrival: (detail) => metrics.eventArrived((Date.now() - Date.parse((detail as WireChange).at)) / 1_000),
+        }),
+      );
+      const toWire = (change: Parameters<typeof toWireChange>[0]): WireChange => ({ ...toWireChange(change), ...activeTraceparent() });
+      if ('breakerState' in provider && typeof provider.breakerState === 'function') {
+        const breaker = provider as { breakerState(): string };
+        metrics.sources.paymentCircuitBreaker = () => breaker.breakerState();
+      }
+      const crashPoints = createCrashPoints(config.crash.point, config.crash.skip);
+      // Background workers, stopped before the database closes (see `cleanups`).
+      const workers: BackgroundWorker[] = [];
+      cleanups.unshift(async () => {
+        await Promise.all(workers.map((worker) => worker.stop()));
+      });
+      const relay = startOutboxRelay({
+        em: () => orm.em.fork(),
+        sink: events,
+        logger: logger.child({ component: 'outbox-relay' }),
+        concurrency: config.outbox.concurrency,
+        batchSize: config.outbox.batch,
+        pollIntervalMs: config.outbox.pollIntervalMs,
+      });
+      workers.push(relay);
 
-      const createContext = (op: OpContext): GraphQLContext => {
+      // Hostile-client controls (issue #4); rate-limit counters shared through Redis when configured.
+      const security = await createSecurity(config, { redis: commandRedis });
+
+      const createContext = (op: OpContext, client?: ClientInfo): GraphQLContext => {
         const em = orm.em.fork();
-        const catalog = createCatalogUseCases(em);
-        const customers = createCustomersUseCases(em, { passwords, tokens });
-        const payments = createPaymentsUseCases(em, { provider, timeoutMs: config.payments.timeoutMs });
-        const orders = createOrdersUseCases(em, {
+        // Each use case call is a span (`orders.placeOrder`); expected failures are counted by code.
+        const catalog = traceUseCases('catalog', createCatalogUseCases(em), metrics.useCaseFailed);
+        const customers = traceUseCases('customers', createCustomersUseCases(em, { passwords, tokens, signInThrottle: security.signInThrottleFor(op, client) }), metrics.useCaseFailed);
+        const payments = traceUseCases('payments', createPaymentsUseCases(em, { provider, timeoutMs: config.payments.callBudgetMs, crashPoints }), metrics.useCaseFailed);
+        const orders = traceUseCases('orders', createOrdersUseCases(em, {
           catalog,
           customers,
           payments,
           events,
+          outbox: relay,
+          crashPoints,
           currency: config.currency,
-          settleWaitMs: config.payments.timeoutMs + 1_000,
+          settleWaitMs: config.payments.callBudgetMs + 1_000,
           logger,
-        });
+          toWire,
+        }), metrics.useCaseFailed);
         return { op, catalog, customers, payments, orders };
       };
 
       if (config.seedDemoData) await seedDemoData(createContext, config.currency, logger);
 
+      // Settles payments whose outcome is unknown (crash, timeout): at start-up, then periodically.
+      const reconcilerLogger = logger.child({ component: 'payment-reconciler' });
+      workers.push(
+        startLoop({
+          intervalMs: config.reconciler.intervalMs,
+          round: async (signal) => {
+            const op = systemContext('reconciler', signal);
+            const report = await createContext(op).orders.reconcileOrders(op, {
+              olderThan: new Date(Date.now() - config.reconciler.graceMs),
+              limit: config.reconciler.batch,
+              concurrency: config.reconciler.concurrency,
+            });
+            if (report.examined > 0) reconcilerLogger.info(report, 'payments reconciled');
+          },
+          onError: (error) => reconcilerLogger.warn({ err: error }, 'reconciliation round failed'),
+        }),
+      );
+
       const schema = createSchema({ currency: config.currency });
       // Cross-cutting HTTP/GraphQL concerns, each from its own module, in the order they apply.
-      const plugins: Plugin<Record<string, unknown>>[] = [];
+      const plugins: Plugin<Record<string, unknown>>[] = [
+        // Operations (issue #5) first: log correlation wraps everything; probes and scrapes are
+        // answered before limits, CSRF and GraphQL handling.
+        logContext.plugin({ logger, requestIdOf }),
+        health.plugin,
+        ...metrics.plugins,
+        useOperationSpans(),
+        useSubscriptionLifecycle({ shutdown: shuttingDown.signal, onDelta: metrics.subscriptionDelta }),
+        paymentWebhookPlugin({ secret: config.payments.webhook.secret, toleranceMs: config.payments.webhook.toleranceMs, createContext, logger }),
+        // Security (issue #4): CSRF, trusted documents, document limits, suggestions, introspection,
+        // cost and rate limits, request ids on masked errors.
+        ...security.plugins,
+      ];
       const { yoga, server, wss } = createGraphQLServer({
         plugins,
         schema,
         createContext,
-        verifyToken: (token) => tokens.verify(token),
+        verifyToken: (token) => tokens.authenticate(token),
+        transport: security.transport,
         graphiql: config.http.graphiql,
         logger,
       });
+      const drain = createHttpDrain(server, wss, logger);
+      metrics.sources.openWebSockets = () => wss.clients.size;
       server.listen(config.http.port, config.http.host);
       await once(server, 'listening');
+      // Runs first on stop: readiness false at once, then HTTP drains within the grace; the
+      // workers, Redis, the pool and the embedded database close after it (reverse order above).
       cleanups.unshift(async () => {
-        for (const client of wss.clients) client.close(1001, 'server shutting down');
-        wss.close();
-        server.closeIdleConnections();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          setTimeout(() => {
-            server.closeAllConnections();
-            resolve();
-          }, 5_000).unref();
-        });
+        health.markShuttingDown();
+        shuttingDown.abort();
+        const report = await drain.drain(config.shutdownGraceMs);
+        logger.info(report, report.clean ? 'HTTP drained' : 'HTTP drain cut short by the grace period');
       });
       const { port } = server.address() as AddressInfo;
       const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;

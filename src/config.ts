@@ -4,6 +4,16 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** A rate written `points/seconds`, e.g. `10/60` for 10 per minute. */
+const rate = z
+  .string()
+  .regex(/^\d{1,9}\/\d{1,6}$/, 'must be points/seconds, such as 10/60')
+  .transform((text) => {
+    const [points, windowSeconds] = text.split('/').map(Number) as [number, number];
+    return { points, windowSeconds };
+  })
+  .refine((r) => r.points >= 1 && r.windowSeconds >= 1, 'needs at least 1 point per at least 1 second');
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -25,19 +35,72 @@ const envSchema = z
     JWT_ISSUER: z.string().min(1).default('ordergraph'),
     JWT_AUDIENCE: z.string().min(1).default('ordergraph-api'),
     JWT_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
-    PAYMENT_PROVIDER: z.enum(['simulated']).default('simulated'),
+    // Security (issue #4): token trust, document and transport limits, rate limits.
+    JWT_PREVIOUS_PUBLIC_KEYS: z.string().min(1).optional(),
+    JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    JWT_JWKS_ISSUER: z.string().min(1).optional(),
+    JWT_JWKS_AUDIENCE: z.string().min(1).optional(),
+    INTROSPECTION: bool.optional(),
+    TRUSTED_DOCUMENTS: bool.default(false),
+    TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
+    MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    RATE_LIMITS: bool.optional(),
+    RATE_LIMIT_SIGN_IN: rate.default({ points: 10, windowSeconds: 60 }),
+    RATE_LIMIT_PLACE_ORDER: rate.default({ points: 10, windowSeconds: 60 }),
+    RATE_LIMIT_COST: rate.default({ points: 30_000, windowSeconds: 60 }),
+    PAYMENT_PROVIDER: z.enum(['simulated', 'http']).default('simulated'),
+    PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/ }).optional(),
+    PAYMENT_PROVIDER_SECRET_KEY: z.string().min(1).optional(),
     PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(1).max(120_000).default(5_000),
+    PAYMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    PAYMENT_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+    PAYMENT_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+    PAYMENT_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1_000).default(5),
+    PAYMENT_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
+    PAYMENT_BULKHEAD_LIMIT: z.coerce.number().int().min(1).max(10_000).default(20),
+    PAYMENT_BULKHEAD_QUEUE: z.coerce.number().int().min(0).max(100_000).default(200),
+    PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    PAYMENT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    RECONCILER_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(15_000),
+    RECONCILER_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+    RECONCILER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    RECONCILER_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
+    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+    OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
+    CRASH_POINT: z.enum(['payment.before-charge', 'payment.after-charge', 'order.after-commit']).optional(),
+    CRASH_POINT_SKIP: z.coerce.number().int().min(0).default(0),
     PAYMENT_SIMULATED_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(150),
     PAYMENT_SIMULATED_DECLINE_ABOVE: z
       .string()
       .regex(/^\d+(\.\d+)?$/, 'must be a decimal amount such as 1000.00')
       .default('1000.00'),
+    // Operations (issue #5): scale-out, shutdown, telemetry, metrics.
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+    READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+    METRICS_ENABLED: bool.default(true),
+    OTEL_SDK_DISABLED: bool.default(false),
+    OTEL_SERVICE_NAME: z.string().min(1).default('ordergraph'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
       if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production (the embedded database is for development only)' });
       if (!env.JWT_PRIVATE_KEY) ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEY'], message: 'is required in production' });
       if (env.SEED_DEMO_DATA) ctx.addIssue({ code: 'custom', path: ['SEED_DEMO_DATA'], message: 'must not be true in production' });
+      if (env.CRASH_POINT) ctx.addIssue({ code: 'custom', path: ['CRASH_POINT'], message: 'is a test-only fault injection and must not be set in production' });
+    }
+    if (env.TRUSTED_DOCUMENTS && !env.TRUSTED_DOCUMENTS_MANIFEST) {
+      ctx.addIssue({ code: 'custom', path: ['TRUSTED_DOCUMENTS_MANIFEST'], message: 'is required when TRUSTED_DOCUMENTS=true' });
+    }
+    if (env.JWT_JWKS_URL && (!env.JWT_JWKS_ISSUER || !env.JWT_JWKS_AUDIENCE)) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_ISSUER'], message: 'and JWT_JWKS_AUDIENCE are required with JWT_JWKS_URL' });
+    }
+    if (env.PAYMENT_PROVIDER === 'http') {
+      if (!env.PAYMENT_PROVIDER_URL) ctx.addIssue({ code: 'custom', path: ['PAYMENT_PROVIDER_URL'], message: 'is required when PAYMENT_PROVIDER=http' });
+      if (!env.PAYMENT_PROVIDER_SECRET_KEY) ctx.addIssue({ code: 'custom', path: ['PAYMENT_PROVIDER_SECRET_KEY'], message: 'is required when PAYMENT_PROVIDER=http' });
     }
   });
 
@@ -64,11 +127,53 @@ export interface Config {
     readonly audience: string;
     /** Access-token lifetime in seconds. */
     readonly ttlSeconds: number;
+    /** SPKI PEMs of earlier signing keys whose unexpired tokens are still accepted (key rotation). */
+    readonly previousPublicKeysPem: string | undefined;
+    /** An external identity provider whose tokens are accepted, verified against its JWKS. */
+    readonly external: { readonly jwksUrl: string; readonly issuer: string; readonly audience: string } | undefined;
+  };
+  /** Hostile-client controls (src/graphql/security, docs/security.md). */
+  readonly security: {
+    /** Schema introspection (`__schema`, `__type`); off in production unless INTROSPECTION=true. */
+    readonly introspection: boolean;
+    /** "Did you mean …?" in error messages; only in development. */
+    readonly fieldSuggestions: boolean;
+    /** Whether a refused document is told which limit it broke; not in production. */
+    readonly exposeLimits: boolean;
+    /** Path of the trusted-documents manifest when only its documents may run (TRUSTED_DOCUMENTS=true). */
+    readonly trustedDocumentsManifest: string | undefined;
+    /** Largest request body in bytes. */
+    readonly maxBodyBytes: number;
+    /** Proxies in front of the server that append to X-Forwarded-For (0: use the socket's address). */
+    readonly trustProxyHops: number;
+    /** Per-identity rates (points per window), or undefined when rate limiting is off. */
+    readonly rateLimits:
+      | {
+          readonly signIn: { readonly points: number; readonly windowSeconds: number };
+          readonly placeOrder: { readonly points: number; readonly windowSeconds: number };
+          readonly cost: { readonly points: number; readonly windowSeconds: number };
+        }
+      | undefined;
   };
   readonly payments: {
-    readonly provider: 'simulated';
-    /** Per-call timeout towards the provider in ms (the seeds: 5 s). */
+    readonly provider: 'simulated' | 'http';
+    /** The HTTP provider's base URL and secret key (PAYMENT_PROVIDER=http). */
+    readonly http: { readonly url: string | undefined; readonly secretKey: string | undefined };
+    /** Timeout of one attempt towards the provider in ms (the seeds: 5 s). */
     readonly timeoutMs: number;
+    /** Attempts per provider call, and the full-jitter backoff between them (ms). */
+    readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+    /** Consecutive failures that open the circuit breaker, and ms before a half-open probe. */
+    readonly breaker: { readonly threshold: number; readonly halfOpenAfterMs: number };
+    /** Concurrent provider calls, and calls allowed to queue for a slot. */
+    readonly bulkhead: { readonly limit: number; readonly queue: number };
+    /**
+     * Upper bound of one whole provider call in ms: every attempt timing out plus the longest
+     * backoffs between them.
+     */
+    readonly callBudgetMs: number;
+    /** Shared secret of webhook signatures (webhooks are refused without it), and the timestamp tolerance in ms. */
+    readonly webhook: { readonly secret: string | undefined; readonly toleranceMs: number };
     readonly simulated: {
       /** Added latency per simulated call in ms. */
       readonly latencyMs: number;
@@ -76,6 +181,31 @@ export interface Config {
       readonly declineAbove: string;
     };
   };
+  /** The payment reconciler: how often it runs, how old an unknown outcome must be (ms), workers and batch. */
+  readonly reconciler: { readonly intervalMs: number; readonly graceMs: number; readonly concurrency: number; readonly batch: number };
+  /** The outbox relay: idle poll interval (ms), workers, rows per claim. */
+  readonly outbox: { readonly pollIntervalMs: number; readonly concurrency: number; readonly batch: number };
+  /** Redis for pub/sub between instances (and shared rate-limit state); undefined: in-process, one instance. */
+  readonly redisUrl: string | undefined;
+  /** Shutdown: ms that in-flight HTTP requests get to finish after SIGTERM/SIGINT before connections are cut. */
+  readonly shutdownGraceMs: number;
+  /** Longest wait of one readiness check (database, Redis) in ms before it counts as down. */
+  readonly readinessTimeoutMs: number;
+  /** Prometheus metrics on GET /metrics. */
+  readonly metrics: { readonly enabled: boolean };
+  /**
+   * OpenTelemetry tracing, started by src/platform/telemetry/register.ts before the app loads. Spans
+   * are made whenever enabled (logs carry their ids) and exported over OTLP/HTTP only when
+   * `otlpEndpoint` is set; the exporter itself reads the other standard `OTEL_EXPORTER_OTLP_*` variables.
+   */
+  readonly telemetry: { readonly enabled: boolean; readonly serviceName: string; readonly otlpEndpoint: string | undefined };
+  /** Test-only fault injection: the crash point to arm and passes to let by first. */
+  readonly crash: { readonly point: 'payment.before-charge' | 'payment.after-charge' | 'order.after-commit' | undefined; readonly skip: number };
+}
+
+/** Attempts × attempt timeout + the longest backoffs between attempts, in ms. */
+function callBudgetMs(env: { PAYMENT_MAX_ATTEMPTS: number; PAYMENT_TIMEOUT_MS: number; PAYMENT_RETRY_MAX_DELAY_MS: number }): number {
+  return env.PAYMENT_MAX_ATTEMPTS * env.PAYMENT_TIMEOUT_MS + (env.PAYMENT_MAX_ATTEMPTS - 1) * env.PAYMENT_RETRY_MAX_DELAY_MS;
 }
 
 /** Thrown when the environment is invalid; `problems` names every offending variable. */
@@ -117,11 +247,50 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       ttlSeconds: env.JWT_TTL_SECONDS,
+      previousPublicKeysPem: env.JWT_PREVIOUS_PUBLIC_KEYS,
+      external:
+        env.JWT_JWKS_URL && env.JWT_JWKS_ISSUER && env.JWT_JWKS_AUDIENCE
+          ? { jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_JWKS_ISSUER, audience: env.JWT_JWKS_AUDIENCE }
+          : undefined,
+    },
+    security: {
+      introspection: env.INTROSPECTION ?? !production,
+      fieldSuggestions: env.NODE_ENV === 'development',
+      exposeLimits: !production,
+      trustedDocumentsManifest: env.TRUSTED_DOCUMENTS ? env.TRUSTED_DOCUMENTS_MANIFEST : undefined,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      trustProxyHops: env.TRUST_PROXY_HOPS,
+      // Off by default under NODE_ENV=test, where every test client shares 127.0.0.1; the security
+      // tests turn them on with short windows.
+      rateLimits:
+        (env.RATE_LIMITS ?? env.NODE_ENV !== 'test')
+          ? { signIn: env.RATE_LIMIT_SIGN_IN, placeOrder: env.RATE_LIMIT_PLACE_ORDER, cost: env.RATE_LIMIT_COST }
+          : undefined,
     },
     payments: {
       provider: env.PAYMENT_PROVIDER,
+      http: { url: env.PAYMENT_PROVIDER_URL, secretKey: env.PAYMENT_PROVIDER_SECRET_KEY },
       timeoutMs: env.PAYMENT_TIMEOUT_MS,
+      retry: { maxAttempts: env.PAYMENT_MAX_ATTEMPTS, baseDelayMs: env.PAYMENT_RETRY_BASE_DELAY_MS, maxDelayMs: env.PAYMENT_RETRY_MAX_DELAY_MS },
+      breaker: { threshold: env.PAYMENT_BREAKER_THRESHOLD, halfOpenAfterMs: env.PAYMENT_BREAKER_HALF_OPEN_MS },
+      bulkhead: { limit: env.PAYMENT_BULKHEAD_LIMIT, queue: env.PAYMENT_BULKHEAD_QUEUE },
+      callBudgetMs: callBudgetMs(env),
+      webhook: { secret: env.PAYMENT_WEBHOOK_SECRET, toleranceMs: env.PAYMENT_WEBHOOK_TOLERANCE_SECONDS * 1_000 },
       simulated: { latencyMs: env.PAYMENT_SIMULATED_LATENCY_MS, declineAbove: env.PAYMENT_SIMULATED_DECLINE_ABOVE },
     },
+    reconciler: {
+      intervalMs: env.RECONCILER_INTERVAL_MS,
+      // Longer than any charge can still be on its way, so "no charge found" is final.
+      graceMs: env.RECONCILER_GRACE_MS ?? callBudgetMs(env) + 10_000,
+      concurrency: env.RECONCILER_CONCURRENCY,
+      batch: env.RECONCILER_BATCH,
+    },
+    outbox: { pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS, concurrency: env.OUTBOX_CONCURRENCY, batch: env.OUTBOX_BATCH },
+    crash: { point: env.CRASH_POINT, skip: env.CRASH_POINT_SKIP },
+    redisUrl: env.REDIS_URL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
+    metrics: { enabled: env.METRICS_ENABLED },
+    telemetry: { enabled: !env.OTEL_SDK_DISABLED, serviceName: env.OTEL_SERVICE_NAME, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT },
   };
 }

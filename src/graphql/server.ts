@@ -8,19 +8,28 @@ import type { Logger } from '../platform/logger.ts';
 import { anonymous, type OpContext, type Viewer } from '../platform/op-context.ts';
 import type { GraphQLContext } from './context.ts';
 import { GraphQLError } from 'graphql';
+import { TOKEN_EXPIRED_CLOSE, resolveTrustedDocument, tooManySubscriptions, type ClientInfo, type TransportSettings } from './security/index.ts';
 
 /** What yoga receives before our context factory runs: the HTTP request, or the WebSocket's op. */
 export interface ServerContext {
   readonly request?: Request;
   /** Set by the graphql-ws path, which authenticates once per socket. */
   readonly op?: OpContext;
+  /** Set by the graphql-ws path: the client's address, from the upgrade request. */
+  readonly clientAddress?: string;
 }
 
-/** Builds the per-operation GraphQL context (one `em.fork()`, fresh use cases and loaders). */
-export type ContextFactory = (op: OpContext) => GraphQLContext;
+/**
+ * Builds the per-operation GraphQL context (one `em.fork()`, fresh use cases and loaders);
+ * `client` tells where a request came from (rate limits), absent for internal callers.
+ */
+export type ContextFactory = (op: OpContext, client?: ClientInfo) => GraphQLContext;
 
-/** Resolves a bearer token to a viewer; undefined for an invalid or expired token. */
-export type VerifyToken = (token: string) => Promise<Viewer | undefined>;
+/**
+ * Resolves a bearer token to a viewer and the last instant the token is accepted; undefined for
+ * an invalid or expired token.
+ */
+export type VerifyToken = (token: string) => Promise<{ readonly viewer: Viewer; readonly validUntil: Date } | undefined>;
 
 export interface GraphQLServerOptions {
   readonly schema: GraphQLSchema;
@@ -33,6 +42,8 @@ export interface GraphQLServerOptions {
    * as webhooks or health checks). Each concern lives in its own module and is wired in app.ts.
    */
   readonly plugins?: readonly Plugin<Record<string, unknown>>[];
+  /** Body and message size caps, graphql-ws limits, trusted documents, client addresses (src/graphql/security). */
+  readonly transport: TransportSettings;
 }
 
 const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Ordergraph. Sign in with a demo account (see the README), then put
@@ -56,6 +67,29 @@ query Products {
 `;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const requestIds = new WeakMap<Request, string>();
+
+/**
+ * The correlation id of an HTTP request: its `x-request-id` header when well-formed (a proxy's or
+ * client's), else a fresh UUID; the same value for the whole request (context, logs, and the
+ * `x-request-id` response header).
+ */
+export function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (id === undefined) {
+    const given = request.headers.get('x-request-id');
+    id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
+
+/** Returns the request id to the caller on every response, so a client can quote it. */
+const returnRequestId: Plugin<Record<string, unknown>> = {
+  onResponse: ({ request, response }) => {
+    response.headers.set('x-request-id', requestIdOf(request));
+  },
+};
 
 /** `Bearer <token>` → token; undefined when absent or malformed. */
 function bearer(value: unknown): string | undefined {
@@ -83,17 +117,23 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
     // the Headers pane's Authorization header reaches the server as for any request.
     graphiql: options.graphiql ? { title: 'Ordergraph', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     renderGraphiQL,
-    // Unexpected errors become "Unexpected error." with no stack; typed GraphQLErrors pass through.
+    // Unexpected errors become "Unexpected error." (code INTERNAL_SERVER_ERROR) with no stack;
+    // typed GraphQLErrors pass through.
     maskedErrors: { isDev: false },
+    // Larger bodies get 413 before they are read (MAX_BODY_BYTES); one operation per request.
+    maxRequestBodySize: options.transport.maxBodyBytes,
+    batching: false,
+    extraParamNames: [...options.transport.extraParamNames],
+    parserAndValidationCache: { ...options.transport.parserCache, validationCache: true },
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
-    plugins: [...(options.plugins ?? [])] as Plugin<ServerContext & GraphQLContext>[],
+    plugins: [returnRequestId, ...(options.plugins ?? [])] as Plugin<ServerContext & GraphQLContext>[],
     context: async (initial): Promise<GraphQLContext> => {
-      if (initial.op) return options.createContext(initial.op);
+      if (initial.op) return options.createContext(initial.op, { address: initial.clientAddress ?? 'unknown' });
       const request = initial.request!;
       const header = request.headers.get('authorization');
       let viewer: Viewer = anonymous;
@@ -101,50 +141,74 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
         const token = bearer(header);
         const verified = token ? await options.verifyToken(token) : undefined;
         if (!verified) throw unauthenticated();
-        viewer = verified;
+        viewer = verified.viewer;
       }
-      const given = request.headers.get('x-request-id');
-      const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-      return options.createContext({ signal: request.signal, viewer, requestId });
+      const client = { address: options.transport.clientAddress(initial as Parameters<TransportSettings['clientAddress']>[0]) };
+      return options.createContext({ signal: request.signal, viewer, requestId: requestIdOf(request) }, client);
     },
   });
 
   const server = createServer(yoga);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const { ws: wsLimits, trustedDocuments } = options.transport;
+  // A message over maxPayload closes the socket with 1009 (Message Too Big); no compression, so
+  // a small frame cannot inflate into a large message.
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: wsLimits.maxMessageBytes, perMessageDeflate: false });
   const viewers = new WeakMap<object, Viewer>();
+  const addresses = new WeakMap<object, string>();
+  const expiries = new WeakMap<object, NodeJS.Timeout>();
   const subscriptions = new WeakMap<object, Map<string, AbortController>>();
 
   useServer<Record<string, unknown> | undefined, { socket: object }>(
     {
+      // The protocol's own limits: ConnectionInit within this time (4408), one ConnectionInit (4429),
+      // no Subscribe before the ack (4401), unique operation ids (4409), well-formed messages (4400).
+      connectionInitWaitTimeout: wsLimits.connectionInitTimeoutMs,
       execute: (args) => (args.rootValue as { execute: (a: unknown) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => unknown }).subscribe(args) as never,
       onConnect: async (ctx) => {
+        addresses.set(ctx.extra.socket, options.transport.clientAddressOfUpgrade(ctx.extra.request));
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         if (raw === undefined) {
           viewers.set(ctx.extra.socket, anonymous);
           return true;
         }
         const token = bearer(raw);
-        const viewer = token ? await options.verifyToken(token) : undefined;
-        if (!viewer) return false;
-        viewers.set(ctx.extra.socket, viewer);
+        const verified = token ? await options.verifyToken(token) : undefined;
+        if (!verified) return false;
+        viewers.set(ctx.extra.socket, verified.viewer);
+        // The socket lives no longer than its token: the client reconnects with a fresh one
+        // (4403 is a close code graphql-ws clients retry after).
+        const socket = ctx.extra.socket;
+        const msLeft = Math.min(verified.validUntil.getTime() - Date.now(), 2 ** 31 - 1);
+        expiries.set(socket, setTimeout(() => socket.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason), Math.max(0, msLeft)));
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
+        // ctx.subscriptions already holds this id: more than the cap means one too many.
+        if (Object.keys(ctx.subscriptions).length > wsLimits.maxSubscriptionsPerSocket) return [tooManySubscriptions(wsLimits.maxSubscriptionsPerSocket)];
+        let query = payload.query;
+        if (trustedDocuments) {
+          const trusted = resolveTrustedDocument(trustedDocuments, payload);
+          if (trusted instanceof GraphQLError) return [trusted];
+          query = trusted;
+        }
         const controller = new AbortController();
         let perSocket = subscriptions.get(ctx.extra.socket);
         if (!perSocket) subscriptions.set(ctx.extra.socket, (perSocket = new Map()));
         perSocket.set(id, controller);
         const op: OpContext = { signal: controller.signal, viewer: viewers.get(ctx.extra.socket) ?? anonymous, requestId: crypto.randomUUID() };
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ op, params: payload });
+        const clientAddress = addresses.get(ctx.extra.socket) ?? 'unknown';
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ op, clientAddress, params: { ...payload, query } });
         let document;
+        let errors: readonly GraphQLError[];
         try {
-          document = parse(payload.query);
+          document = parse(query);
+          // Document limits throw out of validation to stop walking a hostile document at once.
+          errors = validate(schema, document);
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
         }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return [...errors];
         return {
           schema,
           document,
@@ -160,6 +224,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
         perSocket?.delete(id);
       },
       onClose: (ctx) => {
+        clearTimeout(expiries.get(ctx.extra.socket));
         for (const controller of subscriptions.get(ctx.extra.socket)?.values() ?? []) controller.abort();
         subscriptions.delete(ctx.extra.socket);
       },

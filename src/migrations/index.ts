@@ -4,6 +4,7 @@ import { Migration20261121000200Catalog } from './Migration20261121000200Catalog
 import { Migration20261121000300Orders } from './Migration20261121000300Orders.ts';
 import { Migration20261121000400Payments } from './Migration20261121000400Payments.ts';
 import { Migration20261121000500MillisecondTimestamps } from './Migration20261121000500MillisecondTimestamps.ts';
+import { Migration20261121000600PaymentsRecovery } from './Migration20261121000600PaymentsRecovery.ts';
 
 /** Every migration, in the order it runs. Append new ones; never edit one that has shipped. */
 export const migrations: readonly NamedMigration[] = [
@@ -12,4 +13,5 @@ export const migrations: readonly NamedMigration[] = [
   { name: 'Migration20261121000300Orders', class: Migration20261121000300Orders },
   { name: 'Migration20261121000400Payments', class: Migration20261121000400Payments },
   { name: 'Migration20261121000500MillisecondTimestamps', class: Migration20261121000500MillisecondTimestamps },
+  { name: 'Migration20261121000600PaymentsRecovery', class: Migration20261121000600PaymentsRecovery },
 ];

@@ -62,7 +62,9 @@ export type PaymentStatus =
   /** The charge was paid back in full. */
   | 'REFUNDED'
   /** The amount was charged. */
-  | 'SUCCEEDED';
+  | 'SUCCEEDED'
+  /** The outcome could not be confirmed in time and the provider holds no charge: the attempt was closed, nothing was taken. */
+  | 'VOIDED';
 
 export type PlaceOrderInput = {
   /** A fresh key per checkout (a UUID); a retry with it returns the first result and never charges twice. */
@@ -124,6 +126,7 @@ export type SignInMutationVariables = Exact<{
 
 export type SignInMutation = { signIn:
     | { __typename: 'InvalidCredentialsError', code: string, message: string }
+    | { __typename: 'RateLimitedError', code: string, message: string }
     | { __typename: 'SignInSuccess', auth: { accessToken: string, expiresAt: string, customer: { id: string, email: string, tier: CustomerTier, role: CustomerRole } } }
     | { __typename: 'ValidationError', code: string, message: string }
    };

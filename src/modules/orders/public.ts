@@ -8,7 +8,13 @@ import type { OrdersDeps } from './application/deps.ts';
 import { createGetOrderLines, createGetOrders, createGetStatusHistory } from './application/get-orders.ts';
 import { createListOrders } from './application/list-orders.ts';
 import { createPlaceOrder } from './application/place-order.ts';
-import type { OrderEvents } from './application/ports.ts';
+import type { OrderEvents, OutboxRelayTrigger } from './application/ports.ts';
+import { createApplyPaymentOutcome } from './application/apply-payment-outcome.ts';
+import { createReconcileOrders } from './application/reconcile-orders.ts';
+import type { CrashPoints } from '../../platform/crash-points.ts';
+import { noCrashPoints } from '../../platform/crash-points.ts';
+import type { OrderStatusChange } from './domain/order.ts';
+import type { WireChange } from './infrastructure/event-target-order-events.ts';
 import { createUpdateOrderStatus } from './application/update-order-status.ts';
 import { createWatchOrderStatus } from './application/watch-order-status.ts';
 import { MikroOrmOrderReader } from './infrastructure/mikro-orm-order-repository.ts';
@@ -19,7 +25,10 @@ import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './infrast
 export type { Order, OrderLine, OrderStatusChange } from './domain/order.ts';
 export type { OrderStatus } from './domain/status-machine.ts';
 export type { OrderEvents } from './application/ports.ts';
-export { EventTargetOrderEvents, ORDER_STATUS_TOPIC } from './infrastructure/event-target-order-events.ts';
+export { EventTargetOrderEvents, ORDER_STATUS_TOPIC, toWireChange, type WireChange } from './infrastructure/event-target-order-events.ts';
+export { startOutboxRelay, type OutboxRelayOptions } from './infrastructure/outbox-relay.ts';
+export type { OutboxRelayTrigger, PaymentState } from './application/ports.ts';
+export type { ReconcileReport } from './application/reconcile-orders.ts';
 export { registerOrdersGraphQL } from './graphql/order.ts';
 
 /** MikroORM entity schemas of the orders module. */
@@ -36,6 +45,11 @@ export interface OrdersModuleDeps {
   /** Longest wait of an idempotent replay for the first call's payment, in ms. */
   readonly settleWaitMs: number;
   readonly logger: Logger;
+  /** Wakes the outbox relay after a commit. */
+  readonly outbox: OutboxRelayTrigger;
+  /** How a change is serialised into the outbox (default: the plain wire shape). */
+  readonly toWire?: (change: OrderStatusChange) => WireChange;
+  readonly crashPoints?: CrashPoints;
   readonly clock?: () => Date;
 }
 
@@ -44,11 +58,13 @@ export function createOrdersUseCases(em: EntityManager, deps: OrdersModuleDeps) 
   const reader = new MikroOrmOrderReader(em);
   const full: OrdersDeps = {
     reader,
-    uow: new MikroOrmOrdersUnitOfWork(em),
+    uow: new MikroOrmOrdersUnitOfWork(em, deps.toWire),
     catalog: catalogAdapter(deps.catalog),
     customers: customersAdapter(deps.customers),
     payments: paymentsAdapter(deps.payments),
     events: deps.events,
+    outbox: deps.outbox,
+    crashPoints: deps.crashPoints ?? noCrashPoints,
     currency: deps.currency,
     clock: deps.clock ?? (() => new Date()),
     settleWaitMs: deps.settleWaitMs,
@@ -63,6 +79,8 @@ export function createOrdersUseCases(em: EntityManager, deps: OrdersModuleDeps) 
     getStatusHistory: createGetStatusHistory({ reader }),
     listOrders: createListOrders({ reader }),
     watchOrderStatus: createWatchOrderStatus({ reader, events: deps.events }),
+    applyPaymentOutcome: createApplyPaymentOutcome(full),
+    reconcileOrders: createReconcileOrders(full),
   };
 }
 export type OrdersUseCases = ReturnType<typeof createOrdersUseCases>;

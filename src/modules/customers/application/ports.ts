@@ -31,6 +31,13 @@ export interface TokenIssuer {
   issue(claims: { readonly customerId: string; readonly role: Role }): Promise<{ accessToken: string; expiresAt: Date }>;
 }
 
+/**
+ * Counts one attempt of the caller it was made for (bound to the client per request, see
+ * src/graphql/security).
+ * @returns undefined while attempts are left, else the seconds until the next one is allowed.
+ */
+export type AttemptThrottle = () => Promise<{ readonly retryAfterSeconds: number } | undefined>;
+
 /** What sign-up and sign-in return: the account and a bearer token for it. */
 export interface AuthSession {
   readonly customer: Customer;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { DUMMY_PASSWORD_HASH, InvalidCredentialsError, createSignIn } from './sign-in.ts';
+import { DUMMY_PASSWORD_HASH, InvalidCredentialsError, RateLimitedError, createSignIn } from './sign-in.ts';
 import { FakePasswordHasher, FakeTokenIssuer, InMemoryCustomerRepository, ops } from './testing/fakes.ts';
 
 const setup = () => {
@@ -60,5 +60,31 @@ describe('signIn', () => {
     expect(result.error.code).toBe('VALIDATION_FAILED');
     expect('issues' in result.error && result.error.issues.map((issue) => issue.path)).toEqual([path]);
     expect(passwords.verified).toEqual([]);
+  });
+});
+
+describe('signIn with a throttle', () => {
+  it('counts each attempt and, once the caller is out of attempts, answers RATE_LIMITED before any lookup or hashing', async () => {
+    const customers = new InMemoryCustomerRepository();
+    const passwords = new FakePasswordHasher();
+    let left = 2;
+    const throttle = async () => (left-- > 0 ? undefined : { retryAfterSeconds: 41.2 });
+    const signIn = createSignIn({ customers, passwords, tokens: new FakeTokenIssuer(), throttle });
+    customers.seed({ email: 'ada@example.com' }, 'correct horse');
+    expect((await signIn(ops.anonymous(), { email: 'ada@example.com', password: 'wrong horse' })).ok).toBe(false);
+    expect((await signIn(ops.anonymous(), { email: 'ada@example.com', password: 'correct horse' })).ok).toBe(true);
+    const limited = await signIn(ops.anonymous(), { email: 'ada@example.com', password: 'correct horse' });
+    expect(limited.ok).toBe(false);
+    if (limited.ok) return;
+    expect(limited.error).toBeInstanceOf(RateLimitedError);
+    expect(limited.error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 42 });
+    expect(passwords.verified).toHaveLength(2);
+  });
+
+  it('does not count input refused before any work', async () => {
+    let taken = 0;
+    const signIn = createSignIn({ customers: new InMemoryCustomerRepository(), passwords: new FakePasswordHasher(), tokens: new FakeTokenIssuer(), throttle: async () => void taken++ });
+    await signIn(ops.anonymous(), { email: '', password: '' });
+    expect(taken).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { AppError, ValidationError, type FieldIssue } from '../../../platform/er
 import type { OpContext } from '../../../platform/op-context.ts';
 import { err, ok, type Result } from '../../../platform/result.ts';
 import { CUSTOMER_LIMITS, normalizeEmail, normalizePassword } from '../domain/customer.ts';
-import type { AuthSession, CustomerRepository, PasswordHasher, TokenIssuer } from './ports.ts';
+import type { AttemptThrottle, AuthSession, CustomerRepository, PasswordHasher, TokenIssuer } from './ports.ts';
 
 /**
  * Sign-in failed. One code and one message whether the e-mail is unknown or the password wrong,
@@ -12,6 +12,18 @@ export class InvalidCredentialsError extends AppError {
   readonly code = 'INVALID_CREDENTIALS';
   constructor() {
     super('The e-mail or password is incorrect');
+  }
+}
+
+/** Too many attempts from this client: try again after `retryAfterSeconds`. */
+export class RateLimitedError extends AppError {
+  readonly code = 'RATE_LIMITED';
+  /** Whole seconds until the next attempt is allowed (at least 1). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(`Too many attempts; retry in ${seconds} s`);
+    this.retryAfterSeconds = seconds;
   }
 }
 
@@ -30,13 +42,16 @@ export interface SignInInput {
 
 /**
  * Checks an e-mail and password and issues an access token carrying the account's current role.
- * @returns the account with an access token; INVALID_CREDENTIALS, or VALIDATION_FAILED when a field
- * is empty or longer than any account's can be (refused before any hashing work).
+ * An unknown e-mail costs one password verification too (against {@link DUMMY_PASSWORD_HASH}), so
+ * it answers with the same error in about the same time as a wrong password.
+ * @returns the account with an access token; INVALID_CREDENTIALS; VALIDATION_FAILED when a field
+ * is empty or longer than any account's can be (refused before any hashing work); RATE_LIMITED
+ * when the caller has used up its attempts (checked before the e-mail is even looked up).
  */
-export type SignIn = (op: OpContext, input: SignInInput) => Promise<Result<AuthSession, InvalidCredentialsError | ValidationError>>;
+export type SignIn = (op: OpContext, input: SignInInput) => Promise<Result<AuthSession, InvalidCredentialsError | ValidationError | RateLimitedError>>;
 
-/** Builds {@link SignIn}. */
-export function createSignIn(deps: { customers: CustomerRepository; passwords: PasswordHasher; tokens: TokenIssuer }): SignIn {
+/** Builds {@link SignIn}; without `throttle`, attempts are not limited. */
+export function createSignIn(deps: { customers: CustomerRepository; passwords: PasswordHasher; tokens: TokenIssuer; throttle?: AttemptThrottle | undefined }): SignIn {
   return async (op, input) => {
     const issues: FieldIssue[] = [];
     const email = normalizeEmail(input.email);
@@ -48,6 +63,9 @@ export function createSignIn(deps: { customers: CustomerRepository; passwords: P
       issues.push({ path: ['password'], message: `must be 1–${CUSTOMER_LIMITS.passwordMaxLength} characters` });
     }
     if (issues.length > 0) return err(new ValidationError(issues));
+    // Before the lookup, so that being throttled says nothing about the e-mail either.
+    const refused = await deps.throttle?.();
+    if (refused) return err(new RateLimitedError(refused.retryAfterSeconds));
     op.signal.throwIfAborted();
     const account = await deps.customers.findByEmail(email);
     if (!account) {

@@ -6,7 +6,7 @@ import { parseGlobalId } from '../../../graphql/global-id.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
 import { CUSTOMER_ROLES, CUSTOMER_TIERS, discountPercentOf, type Customer } from '../domain/customer.ts';
 import type { AuthSession } from '../application/ports.ts';
-import { InvalidCredentialsError } from '../application/sign-in.ts';
+import { InvalidCredentialsError, RateLimitedError } from '../application/sign-in.ts';
 
 /**
  * Registers Customer with its queries (`me`, admin `customers`) and mutations (`signUp`, `signIn`,
@@ -43,6 +43,16 @@ export function registerCustomersGraphQL(builder: Builder, common: CommonRefs) {
     description: 'INVALID_CREDENTIALS: the e-mail or password is wrong (deliberately not saying which).',
     interfaces: [common.Error],
     isTypeOf: (value) => value instanceof InvalidCredentialsError,
+  });
+
+  builder.objectType(RateLimitedError, {
+    name: 'RateLimitedError',
+    description: 'RATE_LIMITED: too many attempts from you; try again after `retryAfterSeconds`.',
+    interfaces: [common.Error],
+    isTypeOf: (value) => value instanceof RateLimitedError,
+    fields: (t) => ({
+      retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'Whole seconds to wait before the next attempt.' }),
+    }),
   });
 
   const AuthPayloadRef = builder.objectRef<AuthSession>('AuthPayload').implement({
@@ -110,7 +120,7 @@ export function registerCustomersGraphQL(builder: Builder, common: CommonRefs) {
       description: 'Exchange an e-mail and password for an access token.',
       args: { input: t.arg({ type: SignInInput }) },
       errors: {
-        types: [InvalidCredentialsError, ValidationError],
+        types: [InvalidCredentialsError, ValidationError, RateLimitedError],
         directResult: false,
         union: { name: 'SignInResult' },
         result: { name: 'SignInSuccess' },

@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { SignJWT, UnsecuredJWT, base64url, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey, type JWTPayload } from 'jose';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, UnsecuredJWT, base64url, calculateJwkThumbprint, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, type CryptoKey, type JWTPayload } from 'jose';
 import { DEV_KEY_FILE, JoseTokenService, createTokenService, type TokenServiceOptions } from './jose-token-service.ts';
 
 const options = { issuer: 'ordergraph', audience: 'ordergraph-api', ttlSeconds: 900 };
@@ -88,6 +90,7 @@ describe('JoseTokenService', () => {
     ['another kid', { header: { kid: 'another-key' } }],
     ['no kid', { header: { kid: undefined } }],
     ['another typ', { header: { typ: 'JWT' } }],
+    ['a token not valid before a later time', { payload: { nbf: now() + 60 } }],
   ])('rejects %s', async (_label, overrides) => {
     expect(await service.verify(await forge(overrides))).toBeUndefined();
   });
@@ -115,6 +118,12 @@ describe('JoseTokenService', () => {
   it('rejects another algorithm, such as HS256 keyed with the public key', async () => {
     const { accessToken } = await service.issue({ customerId, role: 'CUSTOMER' });
     expect(await service.verify(await forge({ alg: 'HS256', key: new TextEncoder().encode(accessToken) }))).toBeUndefined();
+  });
+
+  it('tells until when a token is accepted: its exp plus the 5 s tolerance', async () => {
+    const { accessToken, expiresAt } = await service.issue({ customerId, role: 'CUSTOMER' });
+    const authentication = await service.authenticate(accessToken);
+    expect(authentication?.validUntil.getTime()).toBe(expiresAt.getTime() + 5_000);
   });
 
   it.each([[''], ['abc'], ['a.b.c'], ['eyJhbGciOiJFUzI1NiJ9..'], ['x'.repeat(10_000)]])('rejects the malformed token %#', async (token) => {
@@ -162,5 +171,55 @@ describe('createTokenService', () => {
     const { accessToken } = await service.issue({ customerId, role: 'CUSTOMER' });
     const rotated = await createTokenService(devOptions(join(dataDir, 'rotated')));
     expect(await rotated.verify(accessToken)).toBeUndefined();
+  });
+});
+
+describe('key rotation and an external identity provider', () => {
+  it('keeps accepting tokens of previous keys given as SPKI PEMs, and only those', async () => {
+    const old = await generateKeyPair('ES256', { extractable: true });
+    const older = await generateKeyPair('ES256', { extractable: true });
+    const oldService = await JoseTokenService.fromPkcs8(await exportPKCS8(old.privateKey), options);
+    const { accessToken } = await oldService.issue({ customerId, role: 'CUSTOMER' });
+    expect(await service.verify(accessToken)).toBeUndefined();
+    const rotated = await JoseTokenService.fromPkcs8(pem, options, {
+      previousPublicKeysPem: `${await exportSPKI(old.publicKey)}\n${await exportSPKI(older.publicKey)}`,
+    });
+    expect(await rotated.verify(accessToken)).toEqual({ kind: 'customer', customerId, role: 'CUSTOMER' });
+    expect(rotated.keyId).toBe(service.keyId);
+    const stranger = await JoseTokenService.fromPkcs8(await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey), options);
+    expect(await rotated.verify((await stranger.issue({ customerId, role: 'CUSTOMER' })).accessToken)).toBeUndefined();
+  });
+
+  it('refuses previous keys that are not P-256 public keys', async () => {
+    await expect(JoseTokenService.fromPkcs8(pem, options, { previousPublicKeysPem: 'junk' })).rejects.toThrow(/JWT_PREVIOUS_PUBLIC_KEYS/);
+    const rsa = await generateKeyPair('RS256', { extractable: true });
+    await expect(JoseTokenService.fromPkcs8(pem, options, { previousPublicKeysPem: await exportSPKI(rsa.publicKey) })).rejects.toThrow(/JWT_PREVIOUS_PUBLIC_KEYS/);
+  });
+
+  it('verifies an identity provider’s tokens against its JWKS (fetched once, cached), by issuer', async () => {
+    const idp = await generateKeyPair('RS256', { extractable: true });
+    const jwk = await exportJWK(idp.publicKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [{ ...jwk, kid, alg: 'RS256' }] }));
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const external = { jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, issuer: 'https://idp.test/', audience: 'ordergraph-api' };
+      const withIdp = await JoseTokenService.fromPkcs8(pem, options, { external });
+      const idToken = (claims: JWTPayload, audience = external.audience) =>
+        new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(external.issuer).setAudience(audience).setIssuedAt().setExpirationTime('2m').sign(idp.privateKey);
+      expect(await withIdp.verify(await idToken({ sub: customerId }))).toEqual({ kind: 'customer', customerId, role: 'CUSTOMER' });
+      expect(await withIdp.verify(await idToken({ sub: customerId, role: 'ADMIN' }))).toEqual({ kind: 'customer', customerId, role: 'ADMIN' });
+      expect(await withIdp.verify(await idToken({ sub: customerId }, 'elsewhere'))).toBeUndefined();
+      expect(await withIdp.verify(await idToken({ sub: 'not-a-customer' }))).toBeUndefined();
+      // The service's own tokens still verify locally.
+      expect(await withIdp.verify((await service.issue({ customerId, role: 'CUSTOMER' })).accessToken)).toBeDefined();
+      expect(fetches).toBe(1);
+    } finally {
+      server.close();
+    }
   });
 });

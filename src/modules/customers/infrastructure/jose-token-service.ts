@@ -3,19 +3,33 @@ import { join } from 'node:path';
 import {
   SignJWT,
   calculateJwkThumbprint,
+  createRemoteJWKSet,
+  decodeJwt,
   errors,
   exportJWK,
   exportPKCS8,
   generateKeyPair,
   importJWK,
   importPKCS8,
+  importSPKI,
   jwtVerify,
   type CryptoKey,
+  type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Role, Viewer } from '../../../platform/op-context.ts';
 import { isRole } from '../domain/customer.ts';
 import type { TokenIssuer } from '../application/ports.ts';
+
+/** A verified access token: who presented it and until when it is accepted. */
+export interface Authentication {
+  readonly viewer: Viewer;
+  /**
+   * The last instant the token is accepted: its `exp` plus the clock tolerance. A WebSocket
+   * authenticated with it is closed then.
+   */
+  readonly validUntil: Date;
+}
 
 /** Issues access tokens and turns a presented token back into the viewer it was issued to. */
 export interface TokenService extends TokenIssuer {
@@ -25,6 +39,21 @@ export interface TokenService extends TokenIssuer {
    * issuer or audience.
    */
   verify(token: string): Promise<Viewer | undefined>;
+  /** {@link TokenService.verify}, with the token's expiry. */
+  authenticate(token: string): Promise<Authentication | undefined>;
+}
+
+/**
+ * Tokens of an external identity provider, verified against its JSON Web Key Set. Its `sub` must
+ * be the customer's id (a UUID); its `role` claim, if any, CUSTOMER or ADMIN (default CUSTOMER).
+ */
+export interface ExternalIssuer {
+  /** HTTPS URL of the provider's JWKS (e.g. `https://id.example.com/.well-known/jwks.json`). */
+  readonly jwksUrl: string;
+  /** Its tokens' `iss`; tokens with this issuer are verified against the JWKS, all others locally. */
+  readonly issuer: string;
+  /** The `aud` its tokens must carry for this API. */
+  readonly audience: string;
 }
 
 /** What {@link createTokenService} needs (the `auth` part of the config, plus where dev keys live). */
@@ -37,9 +66,19 @@ export interface TokenServiceOptions {
   /** Token lifetime in seconds. */
   readonly ttlSeconds: number;
   readonly production: boolean;
+  /**
+   * SPKI PEMs (`BEGIN PUBLIC KEY`, several concatenated) of earlier signing keys, whose tokens are
+   * still accepted until they expire: key rotation without signing everyone out. Each is found by
+   * its `kid` (JWK thumbprint).
+   */
+  readonly previousPublicKeysPem?: string | undefined;
+  /** Also accept tokens of this identity provider. */
+  readonly external?: ExternalIssuer | undefined;
 }
 
 const ALG = 'ES256';
+/** Algorithms accepted from an external identity provider: asymmetric only, so no shared secret can forge. */
+const EXTERNAL_ALGS = ['RS256', 'ES256'];
 /** Media type of OAuth 2.0 access tokens in JWT form (RFC 9068 §2.1), so an ID token or other JWT is not accepted in its place. */
 const TOKEN_TYPE = 'at+jwt';
 /** Allowed clock skew between this service and whoever minted the token (seconds). */
@@ -51,30 +90,53 @@ export const DEV_KEY_FILE = 'jwt-es256.pem';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Verification of tokens from an external identity provider (see {@link ExternalIssuer}). */
+interface ExternalVerifier {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly keys: JWTVerifyGetKey;
+}
+
 /**
  * {@link TokenService} on `jose`: ES256 (ECDSA P-256) JWTs with `sub` = customer id and a `role`
  * claim, `kid` = the RFC 7638 thumbprint of the public key. Roles are read from the token, so a
  * role change takes effect when the customer's current token expires.
+ *
+ * Verification pins the algorithm, requires `exp`, `iat` and `sub`, checks `iss`, `aud` and the
+ * `at+jwt` type with 5 s of clock tolerance, and picks the key by `kid` among the current one and
+ * earlier ones still trusted (rotation). Tokens whose `iss` is a configured external provider's are
+ * verified against its JWKS instead, which jose fetches, caches (10 min) and refetches for an
+ * unknown `kid` at most every 30 s.
  */
 export class JoseTokenService implements TokenService {
   readonly #privateKey: CryptoKey;
-  readonly #publicKey: CryptoKey;
   readonly #kid: string;
+  readonly #verificationKeys: ReadonlyMap<string, CryptoKey>;
+  readonly #external: ExternalVerifier | undefined;
   readonly #options: Pick<TokenServiceOptions, 'issuer' | 'audience' | 'ttlSeconds'>;
 
   /** Use {@link JoseTokenService.fromPkcs8} or {@link createTokenService}. */
-  constructor(keys: { privateKey: CryptoKey; publicKey: CryptoKey; kid: string }, options: Pick<TokenServiceOptions, 'issuer' | 'audience' | 'ttlSeconds'>) {
+  constructor(
+    keys: { privateKey: CryptoKey; publicKey: CryptoKey; kid: string; previous?: ReadonlyMap<string, CryptoKey>; external?: ExternalVerifier },
+    options: Pick<TokenServiceOptions, 'issuer' | 'audience' | 'ttlSeconds'>,
+  ) {
     this.#privateKey = keys.privateKey;
-    this.#publicKey = keys.publicKey;
     this.#kid = keys.kid;
+    this.#verificationKeys = new Map([...(keys.previous ?? []), [keys.kid, keys.publicKey]]);
+    this.#external = keys.external;
     this.#options = options;
   }
 
   /**
    * @param pem PKCS#8 PEM of a P-256 private key.
-   * @throws Error when the PEM is not such a key.
+   * @param trust earlier public keys still accepted, and an external identity provider.
+   * @throws Error when the PEM is not such a key, or a previous key is not a P-256 SPKI PEM.
    */
-  static async fromPkcs8(pem: string, options: Pick<TokenServiceOptions, 'issuer' | 'audience' | 'ttlSeconds'>): Promise<JoseTokenService> {
+  static async fromPkcs8(
+    pem: string,
+    options: Pick<TokenServiceOptions, 'issuer' | 'audience' | 'ttlSeconds'>,
+    trust: Pick<TokenServiceOptions, 'previousPublicKeysPem' | 'external'> = {},
+  ): Promise<JoseTokenService> {
     let privateKey: CryptoKey;
     try {
       privateKey = await importPKCS8(pem, ALG, { extractable: true });
@@ -84,7 +146,15 @@ export class JoseTokenService implements TokenService {
     const { d: _secret, ...publicJwk } = await exportJWK(privateKey);
     const publicKey = (await importJWK(publicJwk, ALG)) as CryptoKey;
     const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
-    return new JoseTokenService({ privateKey, publicKey, kid }, options);
+    const previous = await importPublicKeys(trust.previousPublicKeysPem);
+    const external = trust.external
+      ? {
+          issuer: trust.external.issuer,
+          audience: trust.external.audience,
+          keys: createRemoteJWKSet(new URL(trust.external.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
+        }
+      : undefined;
+    return new JoseTokenService({ privateKey, publicKey, kid, previous, ...(external ? { external } : {}) }, options);
   }
 
   /** The key id stamped on every token (the public key's JWK SHA-256 thumbprint). */
@@ -108,21 +178,33 @@ export class JoseTokenService implements TokenService {
   }
 
   async verify(token: string): Promise<Viewer | undefined> {
+    return (await this.authenticate(token))?.viewer;
+  }
+
+  async authenticate(token: string): Promise<Authentication | undefined> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
     try {
-      const { payload } = await jwtVerify(token, this.#keyFor, {
-        algorithms: [ALG],
-        typ: TOKEN_TYPE,
-        issuer: this.#options.issuer,
-        audience: this.#options.audience,
-        requiredClaims: ['exp', 'iat', 'sub'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        // Also refuses an `iat` in the future, and tokens older than the lifetime now configured.
-        maxTokenAge: this.#options.ttlSeconds,
-      });
-      const { sub, role } = payload;
-      if (typeof sub !== 'string' || !UUID.test(sub) || typeof role !== 'string' || !isRole(role)) return undefined;
-      return { kind: 'customer', customerId: sub, role };
+      const external = this.#external && issuerOf(token) === this.#external.issuer ? this.#external : undefined;
+      const { payload } = external
+        ? await jwtVerify(token, external.keys, {
+            algorithms: EXTERNAL_ALGS,
+            issuer: external.issuer,
+            audience: external.audience,
+            requiredClaims: ['exp', 'sub'],
+            clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          })
+        : await jwtVerify(token, this.#keyFor, {
+            algorithms: [ALG],
+            typ: TOKEN_TYPE,
+            issuer: this.#options.issuer,
+            audience: this.#options.audience,
+            requiredClaims: ['exp', 'iat', 'sub'],
+            clockTolerance: CLOCK_TOLERANCE_SECONDS,
+            // Also refuses an `iat` in the future, and tokens older than the lifetime now configured.
+            maxTokenAge: this.#options.ttlSeconds,
+          });
+      const viewer = viewerOf(payload, external ? 'CUSTOMER' : undefined);
+      return viewer && typeof payload.exp === 'number' ? { viewer, validUntil: new Date((payload.exp + CLOCK_TOLERANCE_SECONDS) * 1000) } : undefined;
     } catch (error) {
       if (error instanceof errors.JOSEError) return undefined;
       throw error;
@@ -131,9 +213,44 @@ export class JoseTokenService implements TokenService {
 
   // A key resolver rather than the key itself, so a foreign `kid` is refused before any signature math.
   readonly #keyFor: JWTVerifyGetKey = (header) => {
-    if (header.kid !== this.#kid) throw new errors.JWKSNoMatchingKey();
-    return this.#publicKey;
+    const key = header.kid === undefined ? undefined : this.#verificationKeys.get(header.kid);
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
   };
+}
+
+/** The customer viewer a verified payload names; `defaultRole` when it has no role claim (external tokens). */
+function viewerOf(payload: JWTPayload, defaultRole: Role | undefined): Viewer | undefined {
+  const { sub } = payload;
+  const role = payload['role'] ?? defaultRole;
+  if (typeof sub !== 'string' || !UUID.test(sub) || typeof role !== 'string' || !isRole(role)) return undefined;
+  return { kind: 'customer', customerId: sub, role };
+}
+
+/** The unverified `iss` of a token, only to choose which keys verify it; undefined when unreadable. */
+function issuerOf(token: string): string | undefined {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Imports each `BEGIN PUBLIC KEY` block of `pem` as an ES256 key, keyed by its JWK thumbprint. */
+async function importPublicKeys(pem: string | undefined): Promise<Map<string, CryptoKey>> {
+  const keys = new Map<string, CryptoKey>();
+  const blocks = pem?.replaceAll('\\n', '\n').match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  if (pem?.trim() && blocks.length === 0) throw new Error('JWT_PREVIOUS_PUBLIC_KEYS must hold SPKI PEMs ("BEGIN PUBLIC KEY") of EC P-256 keys');
+  for (const block of blocks) {
+    let key: CryptoKey;
+    try {
+      key = await importSPKI(block, ALG, { extractable: true });
+    } catch (cause) {
+      throw new Error('JWT_PREVIOUS_PUBLIC_KEYS must hold SPKI PEMs ("BEGIN PUBLIC KEY") of EC P-256 keys', { cause });
+    }
+    keys.set(await calculateJwkThumbprint(await exportJWK(key), 'sha256'), key);
+  }
+  return keys;
 }
 
 /**
@@ -144,14 +261,15 @@ export class JoseTokenService implements TokenService {
  */
 export async function createTokenService(options: TokenServiceOptions): Promise<JoseTokenService> {
   const { issuer, audience, ttlSeconds } = options;
+  const trust = { previousPublicKeysPem: options.previousPublicKeysPem, external: options.external };
   if (options.privateKeyPem) {
     // Environment variables often carry a PEM on one line with literal "\n" separators.
-    return JoseTokenService.fromPkcs8(options.privateKeyPem.replaceAll('\\n', '\n'), { issuer, audience, ttlSeconds });
+    return JoseTokenService.fromPkcs8(options.privateKeyPem.replaceAll('\\n', '\n'), { issuer, audience, ttlSeconds }, trust);
   }
   if (options.production) {
     throw new Error('JWT_PRIVATE_KEY is required in production: set it to a PKCS#8 PEM of an EC P-256 (ES256) private key');
   }
-  return JoseTokenService.fromPkcs8(await loadOrCreateDevKey(options.dataDir), { issuer, audience, ttlSeconds });
+  return JoseTokenService.fromPkcs8(await loadOrCreateDevKey(options.dataDir), { issuer, audience, ttlSeconds }, trust);
 }
 
 async function loadOrCreateDevKey(dataDir: string): Promise<string> {

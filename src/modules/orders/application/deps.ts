@@ -1,5 +1,6 @@
 import type { Logger } from '../../../platform/logger.ts';
-import type { CustomerDirectory, OrderEvents, OrderPayments, OrderReader, OrdersUnitOfWork, ProductCatalog } from './ports.ts';
+import type { CrashPoints } from '../../../platform/crash-points.ts';
+import type { CustomerDirectory, OrderEvents, OrderPayments, OrderReader, OrdersUnitOfWork, OutboxRelayTrigger, ProductCatalog } from './ports.ts';
 
 /** Everything the orders use cases depend on: their ports plus store settings. */
 export interface OrdersDeps {
@@ -9,6 +10,8 @@ export interface OrdersDeps {
   readonly customers: CustomerDirectory;
   readonly payments: OrderPayments;
   readonly events: OrderEvents;
+  readonly outbox: OutboxRelayTrigger;
+  readonly crashPoints: CrashPoints;
   /** ISO 4217 store currency. */
   readonly currency: string;
   readonly clock: () => Date;

@@ -6,12 +6,14 @@ import { createCancelOrder } from './cancel-order.ts';
 import type { OrdersDeps } from './deps.ts';
 import { createPlaceOrder, hashRequest, type PlaceOrderInput } from './place-order.ts';
 import {
+  CountingOutboxTrigger,
   FIXED_NOW,
   FakePaymentDeclinedError,
   anonymousOp,
   customerOp,
   deferred,
   errorOf,
+  relayOf,
   setUpOrders,
   valueOf,
   type ChargeOutcome,
@@ -111,17 +113,40 @@ describe('placeOrder', () => {
     expect(events.published).toEqual(store.historyOf(order.id));
   });
 
-  it('publishes v1 before the charge starts (a watcher sees PENDING while payment runs)', async () => {
-    const { placeOrder, events, payments } = setUp();
-    const publishedWhenCharging: number[][] = [];
+  it('commits v1 to the outbox and nudges the relay before the charge starts (a watcher sees PENDING while payment runs)', async () => {
+    const { placeOrder, events, payments, store, deps } = setUp();
+    const relay = relayOf(deps);
+    const whenCharging: { nudges: number; delivered: number[] }[] = [];
     payments.defaultOutcome = async () => {
-      publishedWhenCharging.push(events.published.map((c) => c.version));
+      // Whatever the relay has not published yet must still be waiting in the outbox.
+      const inOutbox = store.outboxEntries().map((c) => c.version);
+      await relay.idle();
+      whenCharging.push({ nudges: relay.nudges, delivered: [...new Set([...events.published.map((c) => c.version), ...inOutbox])] });
       return { kind: 'succeed' };
     };
 
     valueOf(await placeOrder(customerOp(ALICE), basket));
 
-    expect(publishedWhenCharging).toEqual([[1]]);
+    expect(whenCharging).toEqual([{ nudges: 1, delivered: [1] }]);
+  });
+
+  it('nudges the relay only after each commit, with the change already in the outbox', async () => {
+    const trigger = new CountingOutboxTrigger();
+    const { placeOrder, store } = setUp({ outbox: trigger });
+    const seenAtNudge: { outbox: number[]; storedVersion: number | undefined }[] = [];
+    trigger.onNudge = () => {
+      const [order] = store.allOrders();
+      seenAtNudge.push({ outbox: store.outboxEntries().map((c) => c.version), storedVersion: order?.version });
+    };
+
+    const order = valueOf(await placeOrder(customerOp(ALICE), basket));
+
+    expect(seenAtNudge).toEqual([
+      { outbox: [1], storedVersion: 1 },
+      { outbox: [1, 2], storedVersion: 2 },
+    ]);
+    // Nothing drained them: the outbox holds exactly the committed history, in order.
+    expect(store.outboxEntries()).toEqual(store.historyOf(order.id));
   });
 
   it('prices STANDARD customers without a discount', async () => {
@@ -378,18 +403,24 @@ describe('placeOrder', () => {
     expect(payments.chargeCalls).toHaveLength(1);
   });
 
-  it('when the provider throws: the error propagates and the order stays PENDING, stock reserved, for reconciliation', async () => {
-    const { placeOrder, store, payments, events } = setUp();
+  it('when the provider cannot be reached: the PENDING order is returned, stock reserved, logged and left for reconciliation', async () => {
+    const world = setUp();
+    const { placeOrder, store, payments, events, logger } = world;
     const outage = new Error('payment provider unreachable');
     payments.defaultOutcome = { kind: 'throw', error: outage };
 
-    await expect(placeOrder(customerOp(ALICE), basket)).rejects.toBe(outage);
+    const returned = valueOf(await placeOrder(customerOp(ALICE), basket));
 
     const [order] = store.allOrders();
+    expect(returned).toEqual(order);
     expect(order).toMatchObject({ status: 'PENDING', version: 1 });
     expect(store.historyOf(order!.id)).toHaveLength(1);
     expect(store.stockOf('p-apple')).toBe(8);
+    expect(payments.chargeCalls).toHaveLength(1);
+    expect(logger.warns).toEqual([[expect.objectContaining({ err: outage, orderId: order!.id }), expect.any(String)]]);
+    await relayOf(world.deps).idle();
     expect(events.published.map((c) => c.version)).toEqual([1]);
+    expect(store.outboxEntries()).toEqual([]);
   });
 
   it('a successful charge for an order cancelled meanwhile is refunded and the order stays CANCELLED', async () => {
@@ -428,15 +459,26 @@ describe('placeOrder', () => {
     expect(store.orderById(orderId)).toMatchObject({ status: 'CANCELLED' });
   });
 
-  it('a failed publish neither fails the order nor undoes it; it is logged', async () => {
-    const { placeOrder, store, events, logger } = setUp();
+  it('a failed publish neither fails the order nor undoes it; the changes stay in the outbox for the next nudge', async () => {
+    const { placeOrder, store, events, deps } = setUp();
+    const relay = relayOf(deps);
     events.publishError = new Error('pub/sub down');
 
     const order = valueOf(await placeOrder(customerOp(ALICE), basket));
+    await relay.idle();
 
     expect(order.status).toBe('PAID');
     expect(store.orderById(order.id)).toMatchObject({ status: 'PAID', version: 2 });
-    expect(logger.warns.map((args) => (args[0] as { version: number }).version)).toEqual([1, 2]);
+    expect(relay.failures).toBeGreaterThan(0);
+    expect(events.published).toEqual([]);
+    expect(store.outboxEntries()).toEqual(store.historyOf(order.id));
+
+    events.publishError = undefined;
+    relay.nudge();
+    await relay.idle();
+
+    expect(events.published).toEqual(store.historyOf(order.id)); // v1 then v2, each once
+    expect(store.outboxEntries()).toEqual([]);
   });
 
   it('stops before reserving anything when the request is aborted', async () => {

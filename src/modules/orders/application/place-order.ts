@@ -7,7 +7,7 @@ import { IdempotencyKeyReusedError, OutOfStockError } from '../domain/errors.ts'
 import { checkOrderRequest, priceOrder, type Order, type OrderStatusChange, type RequestedLine } from '../domain/order.ts';
 import type { OrdersDeps } from './deps.ts';
 import type { PaymentDecline } from './ports.ts';
-import { publishCommitted } from './publish.ts';
+import { announceCommitted } from './publish.ts';
 import { settleAfterPayment } from './settle-payment.ts';
 
 export interface PlaceOrderInput {
@@ -27,9 +27,9 @@ export type PlaceOrderError = ValidationError | OutOfStockError | PaymentDecline
  * Idempotent per (customer, idempotencyKey): a repeat with the same lines returns the first
  * outcome without charging again, also when the calls race (the unique key decides the winner and
  * the loser waits for its outcome); the same key with other lines is IDEMPOTENCY_KEY_REUSED.
- * @returns the order (PAID), or VALIDATION_FAILED, OUT_OF_STOCK, PAYMENT_DECLINED (the order exists,
- * PAYMENT_FAILED), IDEMPOTENCY_KEY_REUSED, UNAUTHENTICATED.
- * @throws when the payment provider cannot be reached: the order stays PENDING for reconciliation.
+ * @returns the order (PAID; or PENDING when the payment provider could not be reached: the
+ * reconciler settles it later and subscribers hear of it), or VALIDATION_FAILED, OUT_OF_STOCK,
+ * PAYMENT_DECLINED (the order exists, PAYMENT_FAILED), IDEMPOTENCY_KEY_REUSED, UNAUTHENTICATED.
  */
 export type PlaceOrder = (op: OpContext, input: PlaceOrderInput) => Promise<Result<Order, PlaceOrderError>>;
 
@@ -103,14 +103,22 @@ export function createPlaceOrder(deps: OrdersDeps): PlaceOrder {
       return replay(op, deps, winner, requestHash);
     }
     const order = saved.value;
-    await publishCommitted(deps, [created]);
+    announceCommitted(deps);
 
     // Once the order is committed, finishing its payment matters more than the caller staying
     // connected: a disconnect must not strand it PENDING with stock reserved. The payments port
     // bounds the call with its own timeout.
     const settling: OpContext = { ...op, signal: new AbortController().signal };
-    const charged = await deps.payments.charge(settling, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
-    return settleAfterPayment(settling, deps, order, input.lines, charged);
+    let charged;
+    try {
+      charged = await deps.payments.charge(settling, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
+    } catch (error) {
+      // The provider's answer is unknown (unreachable, timed out): the order stays PENDING with its
+      // stock reserved, and the reconciler settles it; the client follows it like any other.
+      deps.logger.warn({ err: error, orderId: order.id }, 'payment outcome unknown; left to the reconciler');
+      return ok(order);
+    }
+    return settleAfterPayment(settling, deps, order, charged);
   };
 }
 
@@ -122,13 +130,15 @@ export function hashRequest(lines: readonly RequestedLine[]): string {
 
 /**
  * Answers a repeat of an idempotency key with the first call's outcome. When the first call is
- * still charging (PENDING), waits for it to settle, bounded by `settleWaitMs` and the request's
- * signal; it never charges itself.
+ * still charging (PENDING), waits for it to settle, at most until `settleWaitMs` after the first call
+ * began, and never past the request's signal; it never charges itself.
  */
 async function replay(op: OpContext, deps: OrdersDeps, first: Order, requestHash: string): Promise<Result<Order, PlaceOrderError>> {
   if (first.requestHash !== requestHash) return err(new IdempotencyKeyReusedError());
   let order = first;
-  const deadline = Date.now() + deps.settleWaitMs;
+  // Wait only while the first call's charge can still be in flight; after that the order is
+  // PENDING for the reconciler, and saying so at once beats holding the client.
+  const deadline = Date.now() + Math.max(0, deps.settleWaitMs - (deps.clock().getTime() - first.createdAt.getTime()));
   let delay = 20;
   while (order.status === 'PENDING' && Date.now() < deadline) {
     await sleep(delay, op.signal);

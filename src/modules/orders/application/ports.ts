@@ -30,6 +30,8 @@ export interface OrderReader {
   findHistory(orderIds: readonly string[]): Promise<OrderStatusChange[]>;
   /** Changes of one order with a version greater than `afterVersion`, ascending. */
   findHistorySince(orderId: string, afterVersion: number): Promise<OrderStatusChange[]>;
+  /** PENDING orders last changed before `before`, oldest first. */
+  findStalePending(before: Date, limit: number): Promise<Order[]>;
 }
 
 /** Writes that happen inside one database transaction. */
@@ -38,13 +40,14 @@ export interface OrdersTransaction {
   reserveStock(lines: readonly { productId: string; quantity: number }[]): Promise<string | undefined>;
   releaseStock(lines: readonly { productId: string; quantity: number }[]): Promise<void>;
   /**
-   * Inserts the order, its lines and its first history entry. The order number is assigned by the
+   * Inserts the order, its lines, its first history entry and that entry's outbox event. The order number is assigned by the
    * database. @returns the saved order, or 'DUPLICATE_IDEMPOTENCY_KEY' when (customer, key) exists.
    */
   insertOrder(order: Omit<Order, 'number'>, lines: readonly Omit<OrderLine, 'orderId'>[], created: OrderStatusChange): Promise<Order | 'DUPLICATE_IDEMPOTENCY_KEY'>;
   /**
    * Applies a status change if the order is still at `change.version - 1` (optimistic lock) and
-   * appends the history entry. @returns the updated order, or undefined when the version moved.
+   * appends the history entry and its outbox event. @returns the updated order, or undefined when
+   * the version moved.
    */
   saveStatusChange(change: OrderStatusChange): Promise<Order | undefined>;
 }
@@ -82,19 +85,39 @@ export interface PaymentDecline extends AppError {
   readonly orderId: string;
 }
 
+/** A payment's state as far as the order is concerned. */
+export type PaymentState = 'PENDING' | 'SUCCEEDED' | 'DECLINED' | 'VOIDED' | 'REFUNDED';
+
 /** The payments module, as seen from orders. */
 export interface OrderPayments {
   /** Charges the order's total exactly once per order. */
   charge(op: OpContext, request: { orderId: string; amountMinor: number; currency: string }): Promise<Result<unknown, PaymentDecline>>;
   /** Refunds the order's charge if there is one; a no-op otherwise. Idempotent. */
   refund(op: OpContext, request: { orderId: string }): Promise<void>;
-  /** The decline recorded for an order, if its payment was declined. */
+  /** The decline recorded for an order, if its payment was declined (or voided). */
   declineOf(op: OpContext, orderId: string): Promise<PaymentDecline | undefined>;
+  /**
+   * Learns the outcome of an order's payment from the provider (see the payments module's
+   * reconcilePayment); refunds any charge of an order that is not `payable`.
+   * @throws when the provider cannot be asked.
+   */
+  reconcile(op: OpContext, request: { orderId: string; amountMinor: number; currency: string; payable: boolean }): Promise<PaymentState>;
+  /** Order ids whose payment outcome is unknown since before `olderThan`, or whose refund is unfinished. */
+  listToReconcile(op: OpContext, query: { olderThan: Date; limit: number }): Promise<string[]>;
 }
 
 /**
- * Publishes committed status changes and lets viewers follow them. Publishing happens after
- * commit, never before (a subscriber must never see a change that was rolled back).
+ * The transactional outbox's relay, as seen from the use cases: status changes are written to the
+ * outbox inside their transaction; after the commit the use case nudges the relay so it publishes
+ * at once instead of at its next poll.
+ */
+export interface OutboxRelayTrigger {
+  nudge(): void;
+}
+
+/**
+ * Lets viewers follow committed status changes (published by the outbox relay, never before the
+ * commit: a subscriber must never see a change that was rolled back).
  */
 export interface OrderEvents {
   publish(change: OrderStatusChange): Promise<void>;

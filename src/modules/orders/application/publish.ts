@@ -1,17 +1,11 @@
-import type { OrderStatusChange } from '../domain/order.ts';
 import type { OrdersDeps } from './deps.ts';
 
 /**
- * Publishes committed changes in version order. A failed publish does not undo the committed
- * change; subscribers that resume with `afterVersion` read it from the history (issue #3 moves this
- * to a transactional outbox).
+ * Called right after a transaction that changed order statuses committed: the changes are in the
+ * outbox already (written in that transaction); this only wakes the relay so subscribers hear of
+ * them now rather than at its next poll.
  */
-export async function publishCommitted(deps: Pick<OrdersDeps, 'events' | 'logger'>, changes: readonly OrderStatusChange[]): Promise<void> {
-  for (const change of changes) {
-    try {
-      await deps.events.publish(change);
-    } catch (error) {
-      deps.logger.warn({ err: error, orderId: change.orderId, version: change.version }, 'order status change not published');
-    }
-  }
+export function announceCommitted(deps: Pick<OrdersDeps, 'outbox' | 'crashPoints'>): void {
+  deps.crashPoints.reach('order.after-commit');
+  deps.outbox.nudge();
 }

@@ -4,13 +4,17 @@ import { IllegalTransitionError, VersionConflictError } from '../domain/errors.t
 import type { Order, OrderStatusChange } from '../domain/order.ts';
 import { canTransition, type OrderStatus } from '../domain/status-machine.ts';
 import type { OrdersDeps } from './deps.ts';
-import { publishCommitted } from './publish.ts';
+import { announceCommitted } from './publish.ts';
+
+/** Statuses in which an order no longer holds its reserved stock. */
+const RELEASES_STOCK: readonly OrderStatus[] = ['CANCELLED', 'PAYMENT_FAILED'];
 
 /**
  * Moves a loaded order to `to` through the status machine, with optimistic locking, appending the
- * audit entry. A cancellation puts the stock back in the same transaction and, for a PAID order,
- * refunds the charge after commit: cancel first, so a refund never races a shipment; a failed
- * refund is logged and left to the payment reconciler (issue #3) rather than undoing the cancel.
+ * audit entry (and its outbox event). Cancelling or failing payment puts the stock back in the same
+ * transaction; cancelling a PAID order refunds the charge after commit: cancel first, so a refund
+ * never races a shipment; a failed refund is logged and left to the reconciler (the refund was
+ * requested on record before it was sent) rather than undoing the cancel.
  * @returns the updated order, VERSION_CONFLICT (expectedVersion stale, or a concurrent change won),
  * or ILLEGAL_TRANSITION.
  */
@@ -35,19 +39,20 @@ export async function transitionOrder(
     reason: request.reason,
   };
   // Read before the transaction: inside it only `tx` may touch the database (one pooled connection).
-  const lines = request.to === 'CANCELLED' ? await deps.reader.findLines([order.id]) : [];
+  const releases = RELEASES_STOCK.includes(request.to);
+  const lines = releases ? await deps.reader.findLines([order.id]) : [];
   op.signal.throwIfAborted();
   const saved = await deps.uow.transaction<Order, VersionConflictError>(async (tx) => {
     const updated = await tx.saveStatusChange(change);
     if (!updated) return err(new VersionConflictError(order.version, order.version + 1));
-    if (request.to === 'CANCELLED') await tx.releaseStock(lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
+    if (releases) await tx.releaseStock(lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
     return ok(updated);
   });
   if (!saved.ok) {
     const [current] = await deps.reader.findByIds([order.id]);
     return err(new VersionConflictError(request.expectedVersion ?? order.version, current?.version ?? order.version));
   }
-  await publishCommitted(deps, [change]);
+  announceCommitted(deps);
   if (request.to === 'CANCELLED' && order.status === 'PAID') {
     try {
       await deps.payments.refund(op, { orderId: order.id });

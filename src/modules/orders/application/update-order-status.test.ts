@@ -69,6 +69,7 @@ describe('updateOrderStatus', () => {
       findLines: store.findLines.bind(store),
       findHistory: store.findHistory.bind(store),
       findHistorySince: store.findHistorySince.bind(store),
+      findStalePending: store.findStalePending.bind(store),
     };
     await writeChangesSilently(store, order.id, ['SHIPPED']);
     const racing = createUpdateOrderStatus({ ...world.deps, reader: staleReader });

@@ -5,8 +5,8 @@ import type { OrderEvents } from '../application/ports.ts';
 /** The pub/sub topic every order status change goes to. */
 export const ORDER_STATUS_TOPIC = 'order-status-changed';
 
-/** The JSON-safe wire shape (a Redis event target serialises `detail` as JSON). */
-interface WireChange {
+/** The JSON-safe wire shape (a Redis event target serialises `detail` as JSON); also the outbox payload. */
+export interface WireChange {
   orderId: string;
   customerId: string;
   version: number;
@@ -15,7 +15,12 @@ interface WireChange {
   at: string;
   actor: string | null;
   reason: string | null;
+  /** W3C trace context of the operation that made the change, so delivery spans can link to it (issue #5). */
+  traceparent?: string;
 }
+
+/** The JSON-safe form of a change. */
+export const toWireChange = (change: OrderStatusChange): WireChange => ({ ...change, at: change.at.toISOString() });
 
 /** Events a slow subscriber may fall behind by before its stream is ended (it can resume with afterVersion). */
 const MAX_BUFFERED = 1_000;
@@ -32,7 +37,11 @@ export class EventTargetOrderEvents implements OrderEvents {
   }
 
   async publish(change: OrderStatusChange): Promise<void> {
-    const detail: WireChange = { ...change, at: change.at.toISOString() };
+    await this.publishWire(toWireChange(change));
+  }
+
+  /** Publishes an already serialised change (the outbox relay's path). */
+  async publishWire(detail: WireChange): Promise<void> {
     this.#target.dispatchEvent(new CustomEvent(ORDER_STATUS_TOPIC, { detail }));
   }
 

@@ -102,6 +102,15 @@ export class MikroOrmOrderReader implements OrderReader {
     return rows.map(toChange);
   }
 
+  async findStalePending(before: Date, limit: number): Promise<Order[]> {
+    const rows = await this.#em.find(
+      OrderRecord,
+      { status: 'PENDING', updatedAt: { $lt: before } },
+      { orderBy: { updatedAt: 'asc' }, limit, disableIdentityMap: true },
+    );
+    return rows.map(toOrder);
+  }
+
   async findHistorySince(orderId: string, afterVersion: number): Promise<OrderStatusChange[]> {
     const rows = await this.#em.find(
       OrderStatusChangeRecord,

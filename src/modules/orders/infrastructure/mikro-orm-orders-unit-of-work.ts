@@ -4,6 +4,7 @@ import { err, type Result } from '../../../platform/result.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
 import type { OrdersTransaction, OrdersUnitOfWork } from '../application/ports.ts';
 import { toOrder } from './mikro-orm-order-repository.ts';
+import { ORDER_STATUS_TOPIC, toWireChange, type WireChange } from './event-target-order-events.ts';
 
 /** Carries an error result out of `em.transactional` so that MikroORM rolls back. */
 class Rollback<E> extends Error {
@@ -17,14 +18,20 @@ class Rollback<E> extends Error {
 /** {@link OrdersUnitOfWork} as a MikroORM transaction on a fork of the request's EntityManager. */
 export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
   readonly #em: EntityManager;
-  constructor(em: EntityManager) {
+  readonly #wire: (change: OrderStatusChange) => WireChange;
+  /**
+   * @param wire serialises a change for the outbox; the default is the plain wire shape, and the
+   * composition root may add context to it (e.g. the trace context of the request that made it).
+   */
+  constructor(em: EntityManager, wire: (change: OrderStatusChange) => WireChange = toWireChange) {
     this.#em = em;
+    this.#wire = wire;
   }
 
   async transaction<T, E>(work: (tx: OrdersTransaction) => Promise<Result<T, E>>): Promise<Result<T, E>> {
     try {
       return await this.#em.transactional(async (txEm) => {
-        const result = await work(new SqlOrdersTransaction(txEm));
+        const result = await work(new SqlOrdersTransaction(txEm, this.#wire));
         if (!result.ok) throw new Rollback(err(result.error));
         return result;
       });
@@ -43,9 +50,11 @@ const ORDER_COLUMNS = `id, number, customer_id as "customerId", idempotency_key 
 class SqlOrdersTransaction implements OrdersTransaction {
   readonly #em: EntityManager;
   readonly #stock: ReturnType<typeof createStockReservations>;
-  constructor(em: EntityManager) {
+  readonly #wire: (change: OrderStatusChange) => WireChange;
+  constructor(em: EntityManager, wire: (change: OrderStatusChange) => WireChange) {
     this.#em = em;
     this.#stock = createStockReservations(em);
+    this.#wire = wire;
   }
 
   #execute<R>(sql: string, params: unknown[]): Promise<R[]> {
@@ -96,11 +105,16 @@ class SqlOrdersTransaction implements OrdersTransaction {
     return toOrder(row);
   }
 
+  /** The audit entry and, in the same transaction, its outbox event (published later by the relay). */
   async #insertHistory(change: OrderStatusChange): Promise<void> {
     await this.#execute(
       `insert into order_status_history (order_id, version, customer_id, from_status, to_status, actor, reason, at)
        values (?, ?, ?, ?, ?, ?, ?, ?)`,
       [change.orderId, change.version, change.customerId, change.from, change.to, change.actor, change.reason, change.at],
+    );
+    await this.#execute(
+      'insert into outbox (topic, aggregate_id, version, payload, created_at) values (?, ?, ?, ?::jsonb, ?)',
+      [ORDER_STATUS_TOPIC, change.orderId, change.version, JSON.stringify(this.#wire(change)), change.at],
     );
   }
 }

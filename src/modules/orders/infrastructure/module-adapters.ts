@@ -1,6 +1,6 @@
 import type { CatalogUseCases } from '../../catalog/public.ts';
 import { discountPercentOf, type CustomersUseCases } from '../../customers/public.ts';
-import { PaymentDeclinedError, type PaymentsUseCases } from '../../payments/public.ts';
+import { PaymentDeclinedError, voidedDecline, type PaymentsUseCases } from '../../payments/public.ts';
 import type { CustomerDirectory, OrderPayments, ProductCatalog } from '../application/ports.ts';
 
 /** The catalog's public use cases, seen through the orders module's {@link ProductCatalog} port. */
@@ -32,8 +32,15 @@ export function paymentsAdapter(payments: PaymentsUseCases): OrderPayments {
     },
     async declineOf(op, orderId) {
       const [payment] = await payments.getPaymentsByOrderIds(op, [orderId]);
-      if (!payment || payment.status !== 'DECLINED') return undefined;
-      return PaymentDeclinedError.of(payment);
+      if (payment?.status === 'DECLINED') return PaymentDeclinedError.of(payment);
+      if (payment?.status === 'VOIDED') return voidedDecline(orderId);
+      return undefined;
+    },
+    async reconcile(op, request) {
+      return (await payments.reconcilePayment(op, request)).status;
+    },
+    async listToReconcile(op, query) {
+      return [...new Set((await payments.listPaymentsToReconcile(op, query)).map((p) => p.orderId))];
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { OpContext } from '../../../platform/op-context.ts';
 import { err, ok, type Result } from '../../../platform/result.ts';
-import { chargeIdempotencyKey, PaymentDeclinedError, type Payment } from '../domain/payment.ts';
+import { noCrashPoints, type CrashPoints } from '../../../platform/crash-points.ts';
+import { chargeIdempotencyKey, PaymentDeclinedError, refundIdempotencyKey, type Payment } from '../domain/payment.ts';
 import type { PaymentProvider, PaymentRepository } from './ports.ts';
 import { callProvider } from './provider-call.ts';
 
@@ -22,7 +23,10 @@ export interface ChargeOrderInput {
  * - No payment yet, or one left PENDING (a concurrent call, a crash, an earlier timeout): calls the
  *   provider with the payment's idempotency key and records SUCCEEDED or DECLINED.
  * - SUCCEEDED or REFUNDED already: returns it without calling the provider.
- * - DECLINED already: returns the same PAYMENT_DECLINED again.
+ * - DECLINED already: returns the same PAYMENT_DECLINED again; VOIDED (closed as never charged by
+ *   the reconciler): PAYMENT_DECLINED with code `payment_voided`.
+ * - The provider charges a payment the reconciler has meanwhile VOIDED: the late charge is refunded
+ *   at once and PAYMENT_DECLINED returned.
  *
  * Run it outside a database transaction: the PENDING row must be committed before money can move.
  * There is no authorization check; only the orders module calls it, for an order it has authorized.
@@ -36,31 +40,57 @@ export type ChargeOrder = (op: OpContext, input: ChargeOrderInput) => Promise<Re
 export function createChargeOrder(deps: {
   payments: PaymentRepository;
   provider: PaymentProvider;
-  /** Per provider call, in ms (config `payments.timeoutMs`). */
+  /** Bound on one whole provider call including the adapter's retries, in ms. */
   timeoutMs: number;
+  crashPoints?: CrashPoints;
   now?: () => Date;
 }): ChargeOrder {
   const { payments, provider, timeoutMs } = deps;
   const now = deps.now ?? (() => new Date());
+  const crash = deps.crashPoints ?? noCrashPoints;
 
   const settle = async (op: OpContext, pending: Payment): Promise<Result<Payment, PaymentDeclinedError>> => {
-    const answer = await callProvider(op, timeoutMs, (signal) =>
-      provider.charge(
-        { idempotencyKey: pending.idempotencyKey, amountMinor: pending.amountMinor, currency: pending.currency, orderId: pending.orderId },
-        signal,
-      ),
-    );
+    // On record before the call: if the process dies now, the reconciler knows a charge may exist.
+    await payments.recordAttempt(pending.id, now());
+    crash.reach('payment.before-charge');
+    let answer;
+    try {
+      answer = await callProvider(op, timeoutMs, (signal) =>
+        provider.charge(
+          { idempotencyKey: pending.idempotencyKey, amountMinor: pending.amountMinor, currency: pending.currency, orderId: pending.orderId },
+          signal,
+        ),
+      );
+    } catch (error) {
+      await payments.recordAttemptError(pending.id, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+      throw error;
+    }
+    crash.reach('payment.after-charge');
     // Recorded even if op.signal was aborted meanwhile: the provider has answered, money may have moved.
     const at = now();
     if (answer.outcome === 'SUCCEEDED') {
-      if (await payments.markSucceeded(pending.id, answer.chargeId, at)) {
-        return ok({ ...pending, status: 'SUCCEEDED', providerChargeId: answer.chargeId, updatedAt: at });
-      }
+      if (await payments.markSucceeded(pending.id, answer.chargeId, at)) return fromSettled(await payments.findByOrderId(pending.orderId), pending.orderId);
     } else if (await payments.markDeclined(pending.id, answer.code, answer.message, at)) {
       return err(new PaymentDeclinedError(pending.orderId, answer.code, answer.message));
     }
+    const current = await payments.findByOrderId(pending.orderId);
+    if (answer.outcome === 'SUCCEEDED' && current?.status === 'VOIDED') {
+      // The reconciler closed this attempt as "never charged" while the request was in flight:
+      // the charge must not stand for an order that has failed meanwhile.
+      return refundLateCharge(op, current, answer.chargeId);
+    }
     // A concurrent call with the same key settled it first; what it stored is the provider's answer.
-    return fromSettled(await payments.findByOrderId(pending.orderId), pending.orderId);
+    return fromSettled(current, pending.orderId);
+  };
+
+  const refundLateCharge = async (op: OpContext, voided: Payment, chargeId: string): Promise<Result<Payment, PaymentDeclinedError>> => {
+    // On record first: if this refund fails or the process dies, the reconciler retries it.
+    await payments.requestRefund(voided.id, now());
+    const { refundId } = await callProvider(op, timeoutMs, (signal) =>
+      provider.refund({ idempotencyKey: refundIdempotencyKey(voided.orderId), chargeId, amountMinor: voided.amountMinor, currency: voided.currency }, signal),
+    );
+    await payments.markRefunded(voided.id, refundId, now(), chargeId);
+    return err(voidedDecline(voided.orderId));
   };
 
   return async (op, input) => {
@@ -69,21 +99,7 @@ export function createChargeOrder(deps: {
     let payment = await payments.findByOrderId(input.orderId);
     if (!payment) {
       const at = now();
-      const pending = {
-        id: crypto.randomUUID(),
-        orderId: input.orderId,
-        idempotencyKey: chargeIdempotencyKey(input.orderId),
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        status: 'PENDING',
-        providerChargeId: null,
-        providerRefundId: null,
-        declineCode: null,
-        declineMessage: null,
-        createdAt: at,
-        updatedAt: at,
-        refundedAt: null,
-      } as const;
+      const pending = newPendingPayment(input, at);
       // Losing the insert race to a concurrent call is fine: continue with its row and key.
       payment = (await payments.insertPending(pending)) ? pending : await payments.findByOrderId(input.orderId);
       if (!payment) throw new Error(`The payment of order ${input.orderId} vanished while it was being created`);
@@ -98,9 +114,38 @@ export function createChargeOrder(deps: {
   };
 }
 
+/** A PENDING payment for an order, with the key derived from the order id. */
+export function newPendingPayment(input: ChargeOrderInput, at: Date): Payment & { readonly status: 'PENDING' } {
+  return {
+    id: crypto.randomUUID(),
+    orderId: input.orderId,
+    idempotencyKey: chargeIdempotencyKey(input.orderId),
+    amountMinor: input.amountMinor,
+    currency: input.currency,
+    status: 'PENDING',
+    providerChargeId: null,
+    providerRefundId: null,
+    declineCode: null,
+    declineMessage: null,
+    createdAt: at,
+    updatedAt: at,
+    refundedAt: null,
+    attemptCount: 0,
+    lastAttemptAt: null,
+    lastError: null,
+    refundRequestedAt: null,
+  };
+}
+
+/** The decline reported for a payment closed as never charged (VOIDED). */
+export const voidedDecline = (orderId: string): PaymentDeclinedError =>
+  new PaymentDeclinedError(orderId, 'payment_voided', 'The payment could not be confirmed in time and was cancelled; nothing was charged');
+
 function fromSettled(payment: Payment | null, orderId: string): Result<Payment, PaymentDeclinedError> {
   if (!payment || payment.status === 'PENDING') throw new Error(`The payment of order ${orderId} could not be settled`);
-  return payment.status === 'DECLINED' ? err(PaymentDeclinedError.of(payment)) : ok(payment);
+  if (payment.status === 'DECLINED') return err(PaymentDeclinedError.of(payment));
+  if (payment.status === 'VOIDED') return err(voidedDecline(orderId));
+  return ok(payment);
 }
 
 function checkInput(input: ChargeOrderInput): void {

@@ -21,6 +21,17 @@ export interface RefundRequest {
   readonly currency: string;
 }
 
+/** A charge the provider holds, as found by its idempotency key. */
+export interface ProviderCharge {
+  readonly chargeId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  /** REFUNDED when the provider has refunded it in full. */
+  readonly status: 'SUCCEEDED' | 'REFUNDED';
+  /** The refund's id, when REFUNDED. */
+  readonly refundId?: string;
+}
+
 /**
  * The external payment provider. Both calls are idempotent by `idempotencyKey` (as Stripe's are):
  * repeating a key returns the first answer and moves no money again.
@@ -32,6 +43,11 @@ export interface RefundRequest {
 export interface PaymentProvider {
   charge(request: ChargeRequest, signal: AbortSignal): Promise<ChargeOutcome>;
   refund(request: RefundRequest, signal: AbortSignal): Promise<{ readonly refundId: string }>;
+  /**
+   * Looks a charge up by the idempotency key it was created with (how the reconciler learns the
+   * outcome of a call whose answer was lost). @returns null when the provider holds no charge for it.
+   */
+  findCharge(idempotencyKey: string, signal: AbortSignal): Promise<ProviderCharge | null>;
 }
 
 /**
@@ -65,6 +81,32 @@ export interface PaymentRepository {
   markSucceeded(id: string, chargeId: string, at: Date): Promise<boolean>;
   /** PENDING → DECLINED with the provider's reason; `at` becomes `updatedAt`. */
   markDeclined(id: string, code: string, message: string, at: Date): Promise<boolean>;
-  /** SUCCEEDED → REFUNDED with the provider's refund id; `at` becomes `updatedAt` and `refundedAt`. */
-  markRefunded(id: string, refundId: string, at: Date): Promise<boolean>;
+  /** PENDING → VOIDED: the provider confirmed it holds no charge for the payment's key. */
+  markVoided(id: string, at: Date): Promise<boolean>;
+  /**
+   * SUCCEEDED → REFUNDED, or VOIDED → REFUNDED for a charge that surfaced late (then `chargeId`
+   * is recorded too); `at` becomes `updatedAt` and `refundedAt`.
+   */
+  markRefunded(id: string, refundId: string, at: Date, chargeId?: string): Promise<boolean>;
+  /** Counts a provider call before it is made (the attempt is on record even if the process dies). */
+  recordAttempt(id: string, at: Date): Promise<void>;
+  /** Notes why the last provider call failed. */
+  recordAttemptError(id: string, message: string): Promise<void>;
+  /** Notes that a refund is wanted before it is sent; a no-op if one was requested already. */
+  requestRefund(id: string, at: Date): Promise<void>;
+  /** PENDING payments last touched before `before`, oldest first: outcomes the reconciler must learn. */
+  findStalePending(before: Date, limit: number): Promise<Payment[]>;
+  /** SUCCEEDED (or VOIDED) payments whose refund was requested before `before` and has not happened. */
+  findUnfinishedRefunds(before: Date, limit: number): Promise<Payment[]>;
+}
+
+/** Provider webhook event ids already applied, so a redelivered event changes nothing. */
+export interface ProviderEventLog {
+  /** Records the event id. @returns false when it was recorded before (a replay). */
+  remember(eventId: string, type: string, orderId: string | null, at: Date): Promise<boolean>;
+}
+
+/** Runs work in one database transaction: committed when it returns, rolled back when it throws. */
+export interface PaymentsUnitOfWork {
+  transaction<T>(work: (tx: { payments: PaymentRepository; events: ProviderEventLog }) => Promise<T>): Promise<T>;
 }

@@ -21,15 +21,22 @@ describe('refundOrder', () => {
     const { payments, provider, refundOrder } = setUp();
     const payment = succeeded();
     payments.seed(payment);
+    const storedWhenSent: unknown[] = [];
+    provider.onRefund = async () => {
+      // The request is on record before the refund leaves, so a crash now is retried by the reconciler.
+      storedWhenSent.push(await payments.findByOrderId(payment.orderId));
+      return { refundId: `re_fake_${provider.refundCalls.length}` };
+    };
 
     const result = await refundOrder(systemContext('test'), { orderId: payment.orderId });
 
     expect(provider.refundCalls.map((c) => c.request)).toEqual([
       { idempotencyKey: `order_${payment.orderId}_refund`, chargeId: 'ch_1', amountMinor: 2_500, currency: 'USD' },
     ]);
-    const expected = { ...payment, status: 'REFUNDED', providerRefundId: 're_fake_1', updatedAt: at, refundedAt: at };
+    const expected = { ...payment, status: 'REFUNDED', providerRefundId: 're_fake_1', updatedAt: at, refundedAt: at, refundRequestedAt: at };
     expect(result).toEqual({ ok: true, value: expected });
     expect(await payments.findByOrderId(payment.orderId)).toEqual(expected);
+    expect(storedWhenSent).toEqual([{ ...payment, refundRequestedAt: at }]);
   });
 
   it('returns an already refunded payment without calling the provider', async () => {
@@ -51,7 +58,7 @@ describe('refundOrder', () => {
     expect(provider.refundCalls).toHaveLength(0);
   });
 
-  it.each<PaymentStatus>(['DECLINED', 'PENDING'])('returns a %s payment unchanged without calling the provider', async (status) => {
+  it.each<PaymentStatus>(['DECLINED', 'PENDING', 'VOIDED'])('returns a %s payment unchanged without calling the provider', async (status) => {
     const { payments, provider, refundOrder } = setUp();
     const payment = paymentFixture({ status, ...(status === 'DECLINED' ? { declineCode: 'x', declineMessage: 'y' } : {}) });
     payments.seed(payment);
@@ -68,12 +75,14 @@ describe('refundOrder', () => {
     provider.onRefund = (_request, signal) => untilAborted(signal);
 
     await expect(refundOrder(systemContext('test'), { orderId: payment.orderId })).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
-    expect(await payments.findByOrderId(payment.orderId)).toEqual(payment);
+    // Still SUCCEEDED, with the refund requested on record: the reconciler lists it until it is done.
+    expect(await payments.findByOrderId(payment.orderId)).toEqual({ ...payment, refundRequestedAt: at });
+    expect(await payments.findUnfinishedRefunds(new Date(at.getTime() + 1), 10)).toEqual([{ ...payment, refundRequestedAt: at }]);
 
     provider.onRefund = async () => ({ refundId: 're_retry' });
     const retried = await refundOrder(systemContext('test'), { orderId: payment.orderId });
 
-    expect(retried.ok && retried.value).toMatchObject({ status: 'REFUNDED', providerRefundId: 're_retry' });
+    expect(retried.ok && retried.value).toMatchObject({ status: 'REFUNDED', providerRefundId: 're_retry', refundRequestedAt: at });
     const keys = provider.refundCalls.map((c) => c.request.idempotencyKey);
     expect(keys).toEqual([`order_${payment.orderId}_refund`, `order_${payment.orderId}_refund`]);
   });

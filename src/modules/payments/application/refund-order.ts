@@ -11,14 +11,15 @@ import { callProvider } from './provider-call.ts';
  * - REFUNDED: the money is paid back (now, or by an earlier call, which is returned as is).
  * - DECLINED, unchanged: nothing was taken; nothing to pay back.
  * - PENDING, unchanged: the charge's outcome is not known yet, so nothing is refunded now. The
- *   reconciler (a later issue) settles it and refunds payments of cancelled orders.
+ *   reconciler settles it and refunds it if the order can no longer be paid.
+ * - VOIDED, unchanged: the provider holds no charge.
  *
  * The refund's idempotency key is derived from the order, so retrying after a failure never pays
  * back twice. Run it outside a database transaction (the provider call is slow). No authorization
  * check: only the orders module calls it, for an order it has authorized.
  * @returns the payment as it now stands, or null; never an expected failure.
  * @throws PaymentProviderUnavailableError when the provider failed or did not answer within the
- * timeout (the payment stays SUCCEEDED; call again to retry); the abort reason when `op.signal` is
+ * timeout (the payment stays SUCCEEDED with its refund requested, and the reconciler retries it); the abort reason when `op.signal` is
  * aborted.
  */
 export type RefundOrder = (op: OpContext, input: { readonly orderId: string }) => Promise<Result<Payment | null, never>>;
@@ -38,6 +39,8 @@ export function createRefundOrder(deps: {
     if (!payment || payment.status !== 'SUCCEEDED') return ok(payment);
     if (!payment.providerChargeId) throw new Error(`Payment ${payment.id} succeeded without a charge id`);
     const chargeId = payment.providerChargeId;
+    // On record before the call, so a refund that fails or is cut off is retried by the reconciler.
+    await payments.requestRefund(payment.id, now());
     const { refundId } = await callProvider(op, timeoutMs, (signal) =>
       provider.refund(
         { idempotencyKey: refundIdempotencyKey(payment.orderId), chargeId, amountMinor: payment.amountMinor, currency: payment.currency },
@@ -45,10 +48,8 @@ export function createRefundOrder(deps: {
       ),
     );
     const at = now();
-    if (await payments.markRefunded(payment.id, refundId, at)) {
-      return ok({ ...payment, status: 'REFUNDED', providerRefundId: refundId, updatedAt: at, refundedAt: at });
-    }
-    // A concurrent refund with the same key recorded it first.
+    // False when a concurrent refund with the same key recorded it first; either way, report what is stored.
+    await payments.markRefunded(payment.id, refundId, at);
     return ok(await payments.findByOrderId(payment.orderId));
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canTransition, chargeIdempotencyKey, PAYMENT_STATUSES, PaymentDeclinedError, refundIdempotencyKey, type PaymentStatus } from './payment.ts';
 
 describe('canTransition', () => {
-  const legal = new Set(['PENDING→SUCCEEDED', 'PENDING→DECLINED', 'SUCCEEDED→REFUNDED']);
+  const legal = new Set(['PENDING→SUCCEEDED', 'PENDING→DECLINED', 'PENDING→VOIDED', 'SUCCEEDED→REFUNDED', 'VOIDED→REFUNDED']);
   const cases = PAYMENT_STATUSES.flatMap((from) =>
     PAYMENT_STATUSES.map((to): [PaymentStatus, PaymentStatus, boolean] => [from, to, legal.has(`${from}→${to}`)]),
   );

@@ -1,7 +1,7 @@
 import { AppError } from '../../../platform/errors.ts';
 
 /** Every payment status, in lifecycle order. */
-export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'DECLINED', 'REFUNDED'] as const;
+export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'DECLINED', 'VOIDED', 'REFUNDED'] as const;
 
 /**
  * Where a payment stands:
@@ -9,6 +9,9 @@ export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'DECLINED', 'REFUNDED']
  *   the provider was unreachable or the process died; a later call with the same key settles it).
  * - SUCCEEDED: the provider charged the amount.
  * - DECLINED: the provider refused the charge; final, nothing was taken.
+ * - VOIDED: the outcome was unknown and the provider later confirmed it holds no charge for the
+ *   key; the attempt is closed and the order fails. A charge that still surfaces afterwards (a
+ *   request that was in flight) is refunded at once (VOIDED → REFUNDED).
  * - REFUNDED: a succeeded charge was paid back in full; final.
  */
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
@@ -35,16 +38,25 @@ export interface Payment {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly refundedAt: Date | null;
+  /** Provider calls made for this charge, counted before each call. */
+  readonly attemptCount: number;
+  readonly lastAttemptAt: Date | null;
+  /** Why the last provider call failed (transport failure, timeout), if it did. */
+  readonly lastError: string | null;
+  /** Set before a refund is sent; a refund requested but not REFUNDED yet is retried by the reconciler. */
+  readonly refundRequestedAt: Date | null;
 }
 
 /**
  * The legal moves between statuses. DECLINED and REFUNDED are final: a declined order is paid by
- * placing a new order, and only full refunds exist.
+ * placing a new order, and only full refunds exist. VOIDED → REFUNDED pays back a charge that
+ * surfaced after its attempt was closed.
  */
 export const PAYMENT_TRANSITIONS: { readonly [From in PaymentStatus]: readonly PaymentStatus[] } = {
-  PENDING: ['SUCCEEDED', 'DECLINED'],
+  PENDING: ['SUCCEEDED', 'DECLINED', 'VOIDED'],
   SUCCEEDED: ['REFUNDED'],
   DECLINED: [],
+  VOIDED: ['REFUNDED'],
   REFUNDED: [],
 };
 
@@ -59,6 +71,12 @@ export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
  * same key and the provider charges at most once.
  */
 export const chargeIdempotencyKey = (orderId: string): string => `order_${orderId}_charge`;
+
+/** The order id inside a key made by {@link chargeIdempotencyKey}, or undefined for any other string. */
+export function orderIdOfChargeKey(key: string): string | undefined {
+  const match = /^order_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_charge$/.exec(key);
+  return match?.[1];
+}
 
 /** Idempotency key of an order's refund: `order_<orderId>_refund` (same reasoning as the charge key). */
 export const refundIdempotencyKey = (orderId: string): string => `order_${orderId}_refund`;

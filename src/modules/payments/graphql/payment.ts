@@ -14,6 +14,7 @@ export function registerPaymentsGraphQL(builder: Builder, common: CommonRefs) {
       PENDING: { description: 'The charge was sent; its outcome is not known yet.' },
       SUCCEEDED: { description: 'The amount was charged.' },
       DECLINED: { description: 'The provider refused the charge; nothing was taken.' },
+      VOIDED: { description: 'The outcome could not be confirmed in time and the provider holds no charge: the attempt was closed, nothing was taken.' },
       REFUNDED: { description: 'The charge was paid back in full.' },
     } as const,
   });
@@ -32,6 +33,7 @@ export function registerPaymentsGraphQL(builder: Builder, common: CommonRefs) {
       createdAt: t.expose('createdAt', { type: 'DateTime' }),
       updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
       refundedAt: t.expose('refundedAt', { type: 'DateTime', nullable: true }),
+      attempts: t.exposeInt('attemptCount', { description: 'Calls made to the payment provider for this charge.' }),
     }),
   });
 

@@ -35,6 +35,10 @@ function pending(overrides: Partial<Payment> = {}): Payment & { status: 'PENDING
     createdAt: at,
     updatedAt: at,
     refundedAt: null,
+    attemptCount: 0,
+    lastAttemptAt: null,
+    lastError: null,
+    refundRequestedAt: null,
     ...overrides,
     status: 'PENDING',
   };

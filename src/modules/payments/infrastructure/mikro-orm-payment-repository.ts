@@ -1,7 +1,7 @@
 import type { EntityManager, InferEntity } from '@mikro-orm/postgresql';
 import type { Payment } from '../domain/payment.ts';
-import type { PaymentRepository } from '../application/ports.ts';
-import { PaymentRecord } from './payment.entity.ts';
+import type { PaymentRepository, PaymentsUnitOfWork, ProviderEventLog } from '../application/ports.ts';
+import { PaymentRecord, ProviderEventRecord } from './payment.entity.ts';
 
 type Row = InferEntity<typeof PaymentRecord>;
 
@@ -20,6 +20,10 @@ const toPayment = (row: Row): Payment => ({
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
   refundedAt: row.refundedAt ?? null,
+  attemptCount: row.attemptCount,
+  lastAttemptAt: row.lastAttemptAt ?? null,
+  lastError: row.lastError ?? null,
+  refundRequestedAt: row.refundRequestedAt ?? null,
 });
 
 /**
@@ -73,12 +77,88 @@ export class MikroOrmPaymentRepository implements PaymentRepository {
     return changed > 0;
   }
 
-  async markRefunded(id: string, refundId: string, at: Date): Promise<boolean> {
+  async markVoided(id: string, at: Date): Promise<boolean> {
+    const changed = await this.#em.nativeUpdate(PaymentRecord, { id, status: 'PENDING' }, { status: 'VOIDED', updatedAt: at });
+    return changed > 0;
+  }
+
+  async markRefunded(id: string, refundId: string, at: Date, chargeId?: string): Promise<boolean> {
     const changed = await this.#em.nativeUpdate(
       PaymentRecord,
-      { id, status: 'SUCCEEDED' },
-      { status: 'REFUNDED', providerRefundId: refundId, updatedAt: at, refundedAt: at },
+      chargeId === undefined ? { id, status: 'SUCCEEDED' } : { id, status: 'VOIDED' },
+      {
+        status: 'REFUNDED',
+        providerRefundId: refundId,
+        updatedAt: at,
+        refundedAt: at,
+        ...(chargeId === undefined ? {} : { providerChargeId: chargeId }),
+      },
     );
     return changed > 0;
+  }
+
+  async recordAttempt(id: string, at: Date): Promise<void> {
+    await this.#em.getConnection().execute(
+      'update payments set attempt_count = attempt_count + 1, last_attempt_at = ?, updated_at = ? where id = ?',
+      [at, at, id],
+      'run',
+      this.#em.getTransactionContext(),
+    );
+  }
+
+  async recordAttemptError(id: string, message: string): Promise<void> {
+    await this.#em.nativeUpdate(PaymentRecord, { id }, { lastError: message.slice(0, 1_000) });
+  }
+
+  async requestRefund(id: string, at: Date): Promise<void> {
+    await this.#em.nativeUpdate(PaymentRecord, { id, refundRequestedAt: null }, { refundRequestedAt: at });
+  }
+
+  async findStalePending(before: Date, limit: number): Promise<Payment[]> {
+    const rows = await this.#em.find(
+      PaymentRecord,
+      { status: 'PENDING', updatedAt: { $lt: before } },
+      { orderBy: { createdAt: 'asc' }, limit, disableIdentityMap: true },
+    );
+    return rows.map(toPayment);
+  }
+
+  async findUnfinishedRefunds(before: Date, limit: number): Promise<Payment[]> {
+    const rows = await this.#em.find(
+      PaymentRecord,
+      { status: { $in: ['SUCCEEDED', 'VOIDED'] }, refundRequestedAt: { $ne: null, $lt: before } },
+      { orderBy: { refundRequestedAt: 'asc' }, limit, disableIdentityMap: true },
+    );
+    return rows.map(toPayment);
+  }
+}
+
+/** {@link ProviderEventLog} on the `payment_provider_events` table. */
+export class MikroOrmProviderEventLog implements ProviderEventLog {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async remember(eventId: string, type: string, orderId: string | null, at: Date): Promise<boolean> {
+    const result = await this.#em
+      .createQueryBuilder(ProviderEventRecord)
+      .insert({ eventId, type, orderId, receivedAt: at })
+      .onConflict()
+      .ignore()
+      .execute('run');
+    return result.affectedRows > 0;
+  }
+}
+
+/** {@link PaymentsUnitOfWork} as a MikroORM transaction on a fork of the given EntityManager. */
+export class MikroOrmPaymentsUnitOfWork implements PaymentsUnitOfWork {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  transaction<T>(work: (tx: { payments: PaymentRepository; events: ProviderEventLog }) => Promise<T>): Promise<T> {
+    return this.#em.transactional((txEm) => work({ payments: new MikroOrmPaymentRepository(txEm), events: new MikroOrmProviderEventLog(txEm) }));
   }
 }

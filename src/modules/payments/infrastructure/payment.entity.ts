@@ -19,5 +19,21 @@ export const PaymentRecord = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     refundedAt: p.datetime().nullable(),
+    attemptCount: p.integer(),
+    lastAttemptAt: p.datetime().nullable(),
+    lastError: p.text().nullable(),
+    refundRequestedAt: p.datetime().nullable(),
+  },
+});
+
+/** Row shape of `payment_provider_events` (webhook deduplication). */
+export const ProviderEventRecord = defineEntity({
+  name: 'ProviderEventRecord',
+  tableName: 'payment_provider_events',
+  properties: {
+    eventId: p.text().primary(),
+    type: p.text(),
+    orderId: p.uuid().nullable(),
+    receivedAt: p.datetime(),
   },
 });

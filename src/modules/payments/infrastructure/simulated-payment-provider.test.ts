@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PaymentProviderUnavailableError, type ChargeRequest } from '../application/ports.ts';
-import { createPaymentProvider, SimulatedPaymentProvider } from './simulated-payment-provider.ts';
+import { SimulatedPaymentProvider } from './simulated-payment-provider.ts';
+import { createPaymentProvider } from './provider-factory.ts';
+import { loadConfig } from '../../../config.ts';
+import { createLogger } from '../../../platform/logger.ts';
 
 const live = () => new AbortController().signal;
 const provider = () => new SimulatedPaymentProvider({ latencyMs: 1, declineAboveMinor: 100_000 });
@@ -152,22 +155,25 @@ describe('SimulatedPaymentProvider.refund', () => {
 });
 
 describe('createPaymentProvider', () => {
-  const config = (declineAbove: string) => ({ provider: 'simulated' as const, timeoutMs: 100, simulated: { latencyMs: 0, declineAbove } });
+  const config = (declineAbove: string) => {
+    const base = loadConfig({}).payments;
+    return { ...base, simulated: { latencyMs: 0, declineAbove } };
+  };
 
   it('declines strictly above the configured decimal amount of the store currency', async () => {
-    const simulated = createPaymentProvider(config('10.00'), 'USD');
+    const simulated = createPaymentProvider(config('10.00'), 'USD', createLogger('silent'));
 
     expect((await simulated.charge(request({ amountMinor: 1_000 }), live())).outcome).toBe('SUCCEEDED');
     expect((await simulated.charge(request({ amountMinor: 1_001 }), live())).outcome).toBe('DECLINED');
   });
 
   it('uses the currency exponent: "10" JPY is 10 minor units', async () => {
-    const simulated = createPaymentProvider(config('10'), 'JPY');
+    const simulated = createPaymentProvider(config('10'), 'JPY', createLogger('silent'));
 
     expect((await simulated.charge(request({ amountMinor: 11, currency: 'JPY' }), live())).outcome).toBe('DECLINED');
   });
 
   it.each(['1.234', 'ten', '-5'])('throws a clear error for the unparsable threshold %s', (declineAbove) => {
-    expect(() => createPaymentProvider(config(declineAbove), 'USD')).toThrow(/PAYMENT_SIMULATED_DECLINE_ABOVE/);
+    expect(() => createPaymentProvider(config(declineAbove), 'USD', createLogger('silent'))).toThrow(/PAYMENT_SIMULATED_DECLINE_ABOVE/);
   });
 });

@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../../../config.ts';
-import { parseMinor } from '../../../platform/money.ts';
 import {
   PaymentProviderUnavailableError,
   type ChargeOutcome,
   type ChargeRequest,
   type PaymentProvider,
+  type ProviderCharge,
   type RefundRequest,
 } from '../application/ports.ts';
 
@@ -107,6 +106,22 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     return { refundId: refund.refundId };
   }
 
+  /** The charge made with `idempotencyKey`, if one took money (with its refund, if any). */
+  async findCharge(idempotencyKey: string, signal: AbortSignal): Promise<ProviderCharge | null> {
+    await this.#latency(signal);
+    const charge = this.#charges.find((c) => c.idempotencyKey === idempotencyKey);
+    if (!charge) return null;
+    const request = this.#chargeAnswers.get(idempotencyKey)!.request;
+    const refund = this.#refunds.find((r) => r.chargeId === charge.chargeId);
+    return {
+      chargeId: charge.chargeId,
+      amountMinor: charge.amountMinor,
+      currency: request.currency,
+      status: refund ? 'REFUNDED' : 'SUCCEEDED',
+      ...(refund ? { refundId: refund.refundId } : {}),
+    };
+  }
+
   /** Every charge that took money, oldest first (declines and replays add none). */
   charges(): readonly SimulatedCharge[] {
     return [...this.#charges];
@@ -132,18 +147,3 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 }
 
 const randomId = (): string => crypto.randomUUID().replaceAll('-', '').slice(0, 24);
-
-/**
- * Builds the configured payment provider. Only the simulated one exists so far; its decline
- * threshold `declineAbove` is a decimal amount in the store `currency` ("1000.00").
- * @throws Error when `declineAbove` is not a valid amount of `currency` (e.g. "1.234" for USD).
- */
-export function createPaymentProvider(config: Config['payments'], currency: string): PaymentProvider {
-  const declineAboveMinor = parseMinor(config.simulated.declineAbove, currency);
-  if (declineAboveMinor === undefined) {
-    throw new Error(
-      `PAYMENT_SIMULATED_DECLINE_ABOVE "${config.simulated.declineAbove}" is not a valid ${currency} amount (e.g. 1000.00)`,
-    );
-  }
-  return new SimulatedPaymentProvider({ latencyMs: config.simulated.latencyMs, declineAboveMinor });
-}

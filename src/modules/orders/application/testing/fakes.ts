@@ -5,6 +5,7 @@ import { err, ok, type Result } from '../../../../platform/result.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../../domain/order.ts';
 import type { OrderStatus } from '../../domain/status-machine.ts';
 import type { OrdersDeps } from '../deps.ts';
+import { noCrashPoints } from '../../../../platform/crash-points.ts';
 import type {
   CustomerDirectory,
   OrderEvents,
@@ -14,6 +15,8 @@ import type {
   OrderReader,
   OrdersTransaction,
   OrdersUnitOfWork,
+  OutboxRelayTrigger,
+  PaymentState,
   PaymentDecline,
   PricingProduct,
   ProductCatalog,
@@ -57,6 +60,8 @@ interface StoreState {
   readonly lines: Map<string, OrderLine[]>;
   readonly history: Map<string, OrderStatusChange[]>;
   readonly stock: Map<string, number>;
+  /** The transactional outbox: changes written with their transaction, published by the relay. */
+  readonly outbox: OrderStatusChange[];
 }
 
 function cloneState(state: StoreState): StoreState {
@@ -65,6 +70,7 @@ function cloneState(state: StoreState): StoreState {
     lines: new Map([...state.lines].map(([id, lines]) => [id, [...lines]])),
     history: new Map([...state.history].map(([id, changes]) => [id, [...changes]])),
     stock: new Map(state.stock),
+    outbox: [...state.outbox],
   };
 }
 
@@ -119,6 +125,7 @@ class InMemoryOrdersTransaction implements OrdersTransaction {
     this.#draft.orders.set(saved.id, saved);
     this.#draft.lines.set(saved.id, lines.map((line) => ({ ...line, orderId: saved.id })));
     this.#draft.history.set(saved.id, [created]);
+    this.#draft.outbox.push(created);
     return saved;
   }
 
@@ -129,6 +136,7 @@ class InMemoryOrdersTransaction implements OrdersTransaction {
     const updated: Order = { ...current, status: change.to, version: change.version, updatedAt: change.at };
     this.#draft.orders.set(updated.id, updated);
     this.#draft.history.set(updated.id, [...(this.#draft.history.get(updated.id) ?? []), change]);
+    this.#draft.outbox.push(change);
     return updated;
   }
 }
@@ -148,7 +156,7 @@ export interface PageCall {
  * PostgreSQL, is not rolled back.
  */
 export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
-  #state: StoreState = { orders: new Map(), lines: new Map(), history: new Map(), stock: new Map() };
+  #state: StoreState = { orders: new Map(), lines: new Map(), history: new Map(), stock: new Map(), outbox: [] };
   #lastNumber = 1000;
   #queue: Promise<void> = Promise.resolve();
   commits = 0;
@@ -186,6 +194,21 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
     return [...(this.#state.lines.get(orderId) ?? [])];
   }
 
+  /** The committed outbox entries not yet handed to the relay, oldest first (left in place). */
+  outboxEntries(): OrderStatusChange[] {
+    return [...this.#state.outbox];
+  }
+
+  /** Takes the committed outbox entries not yet handed to the relay, oldest first. */
+  takeOutbox(): OrderStatusChange[] {
+    return this.#state.outbox.splice(0);
+  }
+
+  /** Puts entries back at the head of the outbox (a publish failed). */
+  returnOutbox(changes: readonly OrderStatusChange[]): void {
+    this.#state.outbox.unshift(...changes);
+  }
+
   /** Stores an order with its lines and history as is (outside any transaction). */
   seed(order: Order, lines: readonly OrderLine[], history: readonly OrderStatusChange[]): void {
     this.#state.orders.set(order.id, order);
@@ -202,12 +225,14 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
       release = resolve;
     });
     await previous;
-    const draft = cloneState(this.#state);
+    // The draft collects only this transaction's outbox entries: the committed outbox is appended
+    // to on commit, so entries the relay takes meanwhile are not put back by the commit.
+    const draft: StoreState = { ...cloneState(this.#state), outbox: [] };
     const tx = new InMemoryOrdersTransaction(draft, () => ++this.#lastNumber);
     try {
       const result = await work(tx);
       if (result.ok) {
-        this.#state = draft;
+        this.#state = { ...draft, outbox: [...this.#state.outbox, ...draft.outbox] };
         this.commits += 1;
       } else {
         this.rollbacks += 1;
@@ -229,6 +254,13 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
     this.idLookups.push([...ids]);
     const wanted = new Set(ids);
     return this.allOrders().filter((order) => wanted.has(order.id));
+  }
+
+  async findStalePending(before: Date, limit: number): Promise<Order[]> {
+    return this.allOrders()
+      .filter((order) => order.status === 'PENDING' && order.updatedAt < before)
+      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
+      .slice(0, limit);
   }
 
   async findByIdempotencyKey(customerId: string, idempotencyKey: string): Promise<Order | undefined> {
@@ -511,6 +543,80 @@ export class FakeOrderPayments implements OrderPayments {
   async declineOf(_op: OpContext, orderId: string): Promise<PaymentDecline | undefined> {
     return this.#declines.get(orderId);
   }
+
+  /** What the provider would say for each order on reconciliation (default: PENDING, i.e. unknown). */
+  readonly reconcileAnswers = new Map<string, PaymentState>();
+  readonly reconcileCalls: { orderId: string; payable: boolean }[] = [];
+  /** Order ids the payments module would report as needing reconciliation. */
+  toReconcile: string[] = [];
+
+  async reconcile(_op: OpContext, request: { orderId: string; amountMinor: number; currency: string; payable: boolean }): Promise<PaymentState> {
+    this.reconcileCalls.push({ orderId: request.orderId, payable: request.payable });
+    const answer = this.reconcileAnswers.get(request.orderId) ?? 'PENDING';
+    if (answer === 'SUCCEEDED' && !request.payable) {
+      this.refunds.push(request.orderId);
+      return 'REFUNDED';
+    }
+    return answer;
+  }
+
+  /** Every listToReconcile query, in call order. */
+  readonly listQueries: { olderThan: Date; limit: number }[] = [];
+
+  async listToReconcile(_op: OpContext, query: { olderThan: Date; limit: number }): Promise<string[]> {
+    this.listQueries.push({ ...query });
+    return [...this.toReconcile];
+  }
+}
+
+/**
+ * The outbox relay in memory: a nudge hands every committed outbox entry to the events, in order;
+ * a publish that fails puts the rest back for the next nudge (at least once, like the real one).
+ * Drains run one after the other, so a nudge never overtakes an earlier one's entries.
+ */
+export class InMemoryOutboxRelay implements OutboxRelayTrigger {
+  readonly #store: InMemoryOrdersStore;
+  readonly #events: OrderEvents;
+  #drain: Promise<void> = Promise.resolve();
+  nudges = 0;
+  /** Publishes that failed (their entries went back to the outbox). */
+  failures = 0;
+  constructor(store: InMemoryOrdersStore, events: OrderEvents) {
+    this.#store = store;
+    this.#events = events;
+  }
+
+  nudge(): void {
+    this.nudges += 1;
+    const pending = this.#store.takeOutbox();
+    this.#drain = this.#drain.then(async () => {
+      for (let i = 0; i < pending.length; i += 1) {
+        try {
+          await this.#events.publish(pending[i]!);
+        } catch {
+          this.failures += 1;
+          this.#store.returnOutbox(pending.slice(i));
+          return;
+        }
+      }
+    });
+  }
+
+  /** Resolves once every drain started so far has finished. */
+  idle(): Promise<void> {
+    return this.#drain;
+  }
+}
+
+/** An {@link OutboxRelayTrigger} that only counts nudges and leaves the outbox as it is. */
+export class CountingOutboxTrigger implements OutboxRelayTrigger {
+  nudges = 0;
+  /** Runs at each nudge (to look at the store at that moment). */
+  onNudge: (() => void) | undefined;
+  nudge(): void {
+    this.nudges += 1;
+    this.onNudge?.();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -624,19 +730,23 @@ export function createFakes(): OrdersFakes {
  */
 export function makeDeps(overrides: Partial<OrdersDeps> = {}): OrdersDeps {
   const fakes = createFakes();
-  return {
+  const merged = {
     reader: fakes.store,
     uow: fakes.store,
     catalog: fakes.catalog,
     customers: fakes.customers,
     payments: fakes.payments,
     events: fakes.events,
+    crashPoints: noCrashPoints,
     currency: 'USD',
     clock: fixedClock(),
     settleWaitMs: 2_000,
     logger: fakes.logger,
     ...overrides,
   };
+  // The relay drains whichever store the deps write to.
+  const store = merged.uow instanceof InMemoryOrdersStore ? merged.uow : fakes.store;
+  return { ...merged, outbox: overrides.outbox ?? new InMemoryOutboxRelay(store, merged.events) };
 }
 
 /** Fresh fakes and the deps wired to them (deps fields can still be overridden). */
@@ -653,6 +763,12 @@ export function setUpOrders(overrides: Partial<OrdersDeps> = {}): OrdersFakes & 
     ...overrides,
   });
   return { ...fakes, deps };
+}
+
+/** The in-memory relay behind deps made by {@link makeDeps} / {@link setUpOrders} (unless overridden). */
+export function relayOf(deps: Pick<OrdersDeps, 'outbox'>): InMemoryOutboxRelay {
+  if (!(deps.outbox instanceof InMemoryOutboxRelay)) throw new Error('these deps do not use the InMemoryOutboxRelay');
+  return deps.outbox;
 }
 
 /** A promise with its resolve function outside, to hold a fake's answer until a test lets it go. */

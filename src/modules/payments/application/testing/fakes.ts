@@ -5,6 +5,9 @@ import {
   type ChargeRequest,
   type PaymentProvider,
   type PaymentRepository,
+  type PaymentsUnitOfWork,
+  type ProviderCharge,
+  type ProviderEventLog,
   type RefundRequest,
 } from '../ports.ts';
 
@@ -23,6 +26,17 @@ export class InMemoryPaymentRepository implements PaymentRepository {
   /** Every stored payment. */
   all(): Payment[] {
     return [...this.#byOrderId.values()];
+  }
+
+  /** A copy of everything stored (payments are immutable values), for {@link restore}. */
+  snapshot(): ReadonlyMap<string, Payment> {
+    return new Map(this.#byOrderId);
+  }
+
+  /** Puts back what {@link snapshot} took (a rolled-back transaction). */
+  restore(snapshot: ReadonlyMap<string, Payment>): void {
+    this.#byOrderId.clear();
+    for (const [orderId, payment] of snapshot) this.#byOrderId.set(orderId, payment);
   }
 
   async findByOrderIds(orderIds: readonly string[]): Promise<Payment[]> {
@@ -47,8 +61,45 @@ export class InMemoryPaymentRepository implements PaymentRepository {
     return this.#move(id, 'DECLINED', { declineCode: code, declineMessage: message, updatedAt: at });
   }
 
-  async markRefunded(id: string, refundId: string, at: Date): Promise<boolean> {
-    return this.#move(id, 'REFUNDED', { providerRefundId: refundId, updatedAt: at, refundedAt: at });
+  async markVoided(id: string, at: Date): Promise<boolean> {
+    return this.#move(id, 'VOIDED', { updatedAt: at });
+  }
+
+  async markRefunded(id: string, refundId: string, at: Date, chargeId?: string): Promise<boolean> {
+    const current = this.all().find((p) => p.id === id);
+    // Like the SQL one: a charge id means "a late charge of a VOIDED payment", otherwise from SUCCEEDED.
+    if (!current || current.status !== (chargeId === undefined ? 'SUCCEEDED' : 'VOIDED')) return false;
+    return this.#move(id, 'REFUNDED', { providerRefundId: refundId, updatedAt: at, refundedAt: at, ...(chargeId ? { providerChargeId: chargeId } : {}) });
+  }
+
+  async recordAttempt(id: string, at: Date): Promise<void> {
+    this.#patch(id, (p) => ({ attemptCount: p.attemptCount + 1, lastAttemptAt: at, updatedAt: at }));
+  }
+
+  async recordAttemptError(id: string, message: string): Promise<void> {
+    this.#patch(id, () => ({ lastError: message }));
+  }
+
+  async requestRefund(id: string, at: Date): Promise<void> {
+    this.#patch(id, (p) => (p.refundRequestedAt ? {} : { refundRequestedAt: at }));
+  }
+
+  async findStalePending(before: Date, limit: number): Promise<Payment[]> {
+    return this.all()
+      .filter((p) => p.status === 'PENDING' && p.updatedAt < before)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .slice(0, limit);
+  }
+
+  async findUnfinishedRefunds(before: Date, limit: number): Promise<Payment[]> {
+    return this.all()
+      .filter((p) => (p.status === 'SUCCEEDED' || p.status === 'VOIDED') && p.refundRequestedAt !== null && p.refundRequestedAt < before)
+      .slice(0, limit);
+  }
+
+  #patch(id: string, change: (payment: Payment) => Partial<Payment>): void {
+    const current = this.all().find((p) => p.id === id);
+    if (current) this.#byOrderId.set(current.orderId, { ...current, ...change(current) });
   }
 
   #move(id: string, to: PaymentStatus, changes: Partial<Payment>): boolean {
@@ -83,6 +134,87 @@ export class FakePaymentProvider implements PaymentProvider {
     this.refundCalls.push({ request, signal });
     return this.onRefund(request, signal);
   }
+
+  readonly findChargeCalls: { readonly idempotencyKey: string; readonly signal: AbortSignal }[] = [];
+  /** Charges the provider "holds", by idempotency key (for findCharge). */
+  readonly held = new Map<string, ProviderCharge>();
+  /** How findCharge answers; default: what `held` has for the key, else null. */
+  onFindCharge: (idempotencyKey: string, signal: AbortSignal) => Promise<ProviderCharge | null> = async (idempotencyKey) =>
+    this.held.get(idempotencyKey) ?? null;
+  findCharge(idempotencyKey: string, signal: AbortSignal): Promise<ProviderCharge | null> {
+    this.findChargeCalls.push({ idempotencyKey, signal });
+    return this.onFindCharge(idempotencyKey, signal);
+  }
+
+  /** Every provider call of any kind so far. */
+  get callCount(): number {
+    return this.chargeCalls.length + this.refundCalls.length + this.findChargeCalls.length;
+  }
+}
+
+/** {@link ProviderEventLog} in memory: the ids of the events remembered, with what was said of them. */
+export class InMemoryProviderEventLog implements ProviderEventLog {
+  readonly #events = new Map<string, { readonly type: string; readonly orderId: string | null; readonly at: Date }>();
+
+  async remember(eventId: string, type: string, orderId: string | null, at: Date): Promise<boolean> {
+    if (this.#events.has(eventId)) return false;
+    this.#events.set(eventId, { type, orderId, at });
+    return true;
+  }
+
+  /** Event ids remembered, in arrival order. */
+  ids(): string[] {
+    return [...this.#events.keys()];
+  }
+
+  snapshot(): ReadonlyMap<string, { readonly type: string; readonly orderId: string | null; readonly at: Date }> {
+    return new Map(this.#events);
+  }
+
+  restore(snapshot: ReadonlyMap<string, { readonly type: string; readonly orderId: string | null; readonly at: Date }>): void {
+    this.#events.clear();
+    for (const [id, event] of snapshot) this.#events.set(id, event);
+  }
+}
+
+/**
+ * {@link PaymentsUnitOfWork} over one in-memory repository and event log: transactions run one at
+ * a time; one that throws puts both back as they were before it (rolled back).
+ */
+export class InMemoryPaymentsUnitOfWork implements PaymentsUnitOfWork {
+  readonly payments: InMemoryPaymentRepository;
+  readonly events: InMemoryProviderEventLog;
+  #queue: Promise<void> = Promise.resolve();
+  commits = 0;
+  rollbacks = 0;
+
+  constructor(payments = new InMemoryPaymentRepository(), events = new InMemoryProviderEventLog()) {
+    this.payments = payments;
+    this.events = events;
+  }
+
+  async transaction<T>(work: (tx: { payments: PaymentRepository; events: ProviderEventLog }) => Promise<T>): Promise<T> {
+    const previous = this.#queue;
+    let release!: () => void;
+    this.#queue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    const payments = this.payments.snapshot();
+    const events = this.events.snapshot();
+    try {
+      const result = await work({ payments: this.payments, events: this.events });
+      this.commits += 1;
+      return result;
+    } catch (error) {
+      this.payments.restore(payments);
+      this.events.restore(events);
+      this.rollbacks += 1;
+      throw error;
+    } finally {
+      release();
+    }
+  }
 }
 
 /** A provider call that never answers: rejects, as adapters must, once `signal` aborts. */
@@ -112,6 +244,10 @@ export function paymentFixture(overrides: Partial<Payment> = {}): Payment {
     createdAt: at,
     updatedAt: at,
     refundedAt: null,
+    attemptCount: 0,
+    lastAttemptAt: null,
+    lastError: null,
+    refundRequestedAt: null,
     ...overrides,
   };
 }

@@ -1,0 +1,121 @@
+import type { IncomingMessage } from 'node:http';
+import type { Redis } from 'ioredis';
+import type { DocumentNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../../config.ts';
+import type { OpContext } from '../../platform/op-context.ts';
+import { useDocumentLimits, type DocumentLimits } from './armor.ts';
+import { useUnsupportedMediaTypeError } from './media-type.ts';
+import { createDocumentCaches, type DocumentCache } from './document-cache.ts';
+import { useClientErrors } from './client-errors.ts';
+import { useCsrfPrevention } from './csrf.ts';
+import { clientAddress as addressFrom, clientAddressOf, identityOf, type AddressSource, type ClientInfo } from './identity.ts';
+import { useNoIntrospection } from './introspection.ts';
+import { DOCUMENT_LIMITS, TRANSPORT_LIMITS } from './limits.ts';
+import { useRequestIdOnMaskedErrors } from './masking.ts';
+import { useOperationLimits } from './operation-limits.ts';
+import { createThrottle, type Throttle } from './rate-limit.ts';
+import { TRUSTED_DOCUMENT_PARAMS, loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './trusted-documents.ts';
+
+export type { ClientInfo } from './identity.ts';
+export { DOCUMENT_LIMITS, TRANSPORT_LIMITS } from './limits.ts';
+export { TOKEN_EXPIRED_CLOSE, resolveTrustedDocument, tooManySubscriptions } from './ws.ts';
+
+/** What the HTTP and graphql-ws servers need from the security settings. */
+export interface TransportSettings {
+  /** yoga `maxRequestBodySize`: larger bodies get 413 before they are read. */
+  readonly maxBodyBytes: number;
+  /** Extra request parameters yoga must accept (trusted documents' `documentId`). */
+  readonly extraParamNames: readonly string[];
+  /** graphql-ws limits. */
+  readonly ws: {
+    readonly connectionInitTimeoutMs: number;
+    readonly maxMessageBytes: number;
+    readonly maxSubscriptionsPerSocket: number;
+  };
+  /** yoga's parse caches, bounded in entries and document size. */
+  readonly parserCache: { readonly documentCache: DocumentCache<DocumentNode>; readonly errorCache: DocumentCache<unknown> };
+  /** When set, graphql-ws runs only these documents (HTTP is covered by a plugin). */
+  readonly trustedDocuments: TrustedDocuments | undefined;
+  /** The client's address from a yoga or graphql-ws context. */
+  clientAddress(context: AddressSource): string;
+  /** The client's address from a WebSocket upgrade request. */
+  clientAddressOfUpgrade(request: IncomingMessage): string;
+}
+
+/** The security controls, built once per app by {@link createSecurity}. */
+export interface Security {
+  /** yoga/envelop plugins, in the order they must run. */
+  readonly plugins: readonly Plugin<Record<string, unknown>>[];
+  readonly transport: TransportSettings;
+  /**
+   * The sign-in throttle for one operation: bound to its identity (the client's address for an
+   * anonymous caller). Undefined when rate limiting is off or the caller is internal.
+   */
+  signInThrottleFor(op: OpContext, client: ClientInfo | undefined): (() => Promise<{ retryAfterSeconds: number } | undefined>) | undefined;
+}
+
+/**
+ * Builds every control of docs/security.md from the configuration: CSRF prevention, trusted
+ * documents, armor's document limits, hidden suggestions and coded client errors, introspection off, the bound cost limit
+ * with per-identity rate limits (in Redis when `redis` is given), and request ids on masked errors.
+ * @throws Error when the trusted-documents manifest cannot be read or is inconsistent.
+ */
+export async function createSecurity(config: Config, deps: { redis?: Redis | undefined } = {}): Promise<Security> {
+  const settings = config.security;
+  const limits: DocumentLimits = DOCUMENT_LIMITS;
+  const trusted = settings.trustedDocumentsManifest ? await loadTrustedDocuments(settings.trustedDocumentsManifest) : undefined;
+  const rates = settings.rateLimits;
+  const throttles = rates
+    ? {
+        signIn: createThrottle('sign-in', rates.signIn, deps.redis),
+        placeOrder: createThrottle('place-order', rates.placeOrder, deps.redis),
+        cost: createThrottle('cost', rates.cost, deps.redis),
+      }
+    : undefined;
+  const clientAddress = (context: AddressSource) => clientAddressOf(context, settings.trustProxyHops);
+  const identify = (context: unknown) => {
+    const source = (context ?? {}) as AddressSource & { op?: OpContext };
+    return identityOf(source.op?.viewer, clientAddress(source));
+  };
+
+  const plugins: Plugin<Record<string, unknown>>[] = [
+    useCsrfPrevention(),
+    useUnsupportedMediaTypeError(),
+    ...(trusted ? [useTrustedDocuments(trusted)] : []),
+    useDocumentLimits({ exposeLimits: settings.exposeLimits, limits }),
+    useClientErrors({ hideSuggestions: !settings.fieldSuggestions }),
+    ...(settings.introspection ? [] : [useNoIntrospection()]),
+    useOperationLimits({
+      maxCost: limits.cost,
+      exposeLimits: settings.exposeLimits,
+      throttles: throttles ? { cost: throttles.cost, placeOrder: throttles.placeOrder } : undefined,
+      identify,
+    }),
+    useRequestIdOnMaskedErrors(),
+  ] as Plugin<Record<string, unknown>>[];
+
+  const signIn: Throttle | undefined = throttles?.signIn;
+  return {
+    plugins,
+    transport: {
+      maxBodyBytes: settings.maxBodyBytes,
+      extraParamNames: trusted ? [...TRUSTED_DOCUMENT_PARAMS] : [],
+      ws: {
+        connectionInitTimeoutMs: TRANSPORT_LIMITS.wsConnectionInitTimeoutMs,
+        maxMessageBytes: settings.maxBodyBytes,
+        maxSubscriptionsPerSocket: TRANSPORT_LIMITS.wsSubscriptionsPerSocket,
+      },
+      parserCache: createDocumentCaches({ maxEntries: TRANSPORT_LIMITS.documentCacheEntries, maxDocumentChars: TRANSPORT_LIMITS.documentCacheMaxChars }),
+      trustedDocuments: trusted,
+      clientAddress,
+      clientAddressOfUpgrade: (request) =>
+        addressFrom({ get: (name) => (request.headers[name] === undefined ? null : [request.headers[name]].flat().join(',')) }, request.socket.remoteAddress, settings.trustProxyHops),
+    },
+    signInThrottleFor(op, client) {
+      if (!signIn || op.viewer.kind === 'system') return undefined;
+      const identity = identityOf(op.viewer, client?.address ?? 'unknown');
+      return () => signIn.take(identity);
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import {
+  Kind,
+  getOperationAST,
+  type DocumentNode,
+  type ExecutionArgs,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { limitError, rateLimitedError } from './errors.ts';
+import { MEASURE_MODEL } from './limits.ts';
+import { createCostMeter } from './measure.ts';
+import type { Throttle } from './rate-limit.ts';
+
+/** Per-identity rate limits enforced before an operation runs. */
+export interface OperationThrottles {
+  /** Cost points per window: every operation spends its bound cost (see measure.ts). */
+  readonly cost: Throttle;
+  /** placeOrder calls per window (each aliased placeOrder of a request counts). */
+  readonly placeOrder: Throttle;
+}
+
+export interface OperationLimitsOptions {
+  /** Largest bound cost of one operation. */
+  readonly maxCost: number;
+  /** Whether a refusal may name the limit and the measured cost (not in production). */
+  readonly exposeLimits: boolean;
+  /** Per-identity limits; undefined when rate limiting is off. */
+  readonly throttles: OperationThrottles | undefined;
+  /** The identity an operation counts against, from its context (see identity.ts). */
+  readonly identify: (context: unknown) => string;
+}
+
+/**
+ * Just before an operation executes (or a subscription starts), on every transport:
+ * 1. its cost with the real page sizes bound must not exceed `maxCost` (400, as for armor's
+ *    limits; armor's validation rule has already refused documents whose literal cost is over);
+ * 2. the identity pays that cost from its cost budget, and one point per `placeOrder` from its
+ *    order budget; an exhausted budget gets RATE_LIMITED (429, Retry-After) and nothing runs.
+ */
+export function useOperationLimits(options: OperationLimitsOptions): Plugin {
+  const meters = new WeakMap<GraphQLSchema, ReturnType<typeof createCostMeter>>();
+
+  const refusal = async (args: ExecutionArgs): Promise<GraphQLError | undefined> => {
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation) return undefined; // graphql-js reports the missing or ambiguous operation
+    let meter = meters.get(args.schema);
+    if (!meter) meters.set(args.schema, (meter = createCostMeter(args.schema, MEASURE_MODEL.cost)));
+    const cost = meter(onlyOperation(args.document, operation), args.variableValues as Record<string, unknown> | undefined);
+    if (cost > options.maxCost) return limitError(`Query Cost limit of ${options.maxCost} exceeded, found ${cost}.`, options.exposeLimits);
+    const { throttles } = options;
+    if (!throttles) return undefined;
+    const identity = options.identify(args.contextValue);
+    const overBudget = await throttles.cost.take(identity, Math.max(1, Math.ceil(cost)));
+    if (overBudget) return rateLimitedError(overBudget.retryAfterSeconds, 'requests');
+    if (operation.operation === 'mutation') {
+      const orders = countRootFields(args.document, operation.selectionSet, 'placeOrder', new Set());
+      const tooMany = orders > 0 ? await throttles.placeOrder.take(identity, orders) : undefined;
+      if (tooMany) return rateLimitedError(tooMany.retryAfterSeconds, 'orders');
+    }
+    return undefined;
+  };
+
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const error = await refusal(args);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+    async onSubscribe({ args, setResultAndStopExecution }) {
+      const error = await refusal(args);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+  };
+}
+
+/** The document with only the operation being run (fragments stay; the cost walk starts from operations). */
+function onlyOperation(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode {
+  return { ...document, definitions: document.definitions.filter((d) => d.kind !== Kind.OPERATION_DEFINITION || d === operation) };
+}
+
+/** How many times `name` is selected at the root, through inline fragments and fragment spreads. */
+function countRootFields(document: DocumentNode, selectionSet: SelectionSetNode, name: string, seen: Set<string>): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value === name) count += 1;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countRootFields(document, selection.selectionSet, name, seen);
+    } else if (!seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      const fragment = document.definitions.find(
+        (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value,
+      );
+      if (fragment) count += countRootFields(document, fragment.selectionSet, name, seen);
+    }
+  }
+  return count;
+}

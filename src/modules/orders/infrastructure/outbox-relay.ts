@@ -1,0 +1,81 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from '../../../platform/logger.ts';
+import { startLoop, type BackgroundWorker } from '../../../platform/worker-pool.ts';
+import type { WireChange } from './event-target-order-events.ts';
+
+/** Where the relay hands events to: the order events pub/sub. */
+export interface OutboxSink {
+  publishWire(change: WireChange): Promise<void>;
+}
+
+/** Relay settings. */
+export interface OutboxRelayOptions {
+  /** A fresh EntityManager per round (e.g. `() => orm.em.fork()`). */
+  readonly em: () => EntityManager;
+  readonly sink: OutboxSink;
+  readonly logger: Logger;
+  /** Workers claiming batches in parallel. */
+  readonly concurrency: number;
+  /** Rows claimed per batch. */
+  readonly batchSize: number;
+  /** Poll interval when idle, in ms (a nudge after a commit wakes the workers sooner). */
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * The transactional outbox relay: publishes outbox rows to the pub/sub port at least once, in order
+ * per order, and marks them published.
+ *
+ * Each worker claims a batch in a transaction with `FOR UPDATE SKIP LOCKED`, taking only rows with
+ * no earlier unpublished row of the same order, so no two workers (in this or another instance)
+ * can publish versions of one order out of order. It publishes them in id order and marks them
+ * in the same transaction; if publishing fails or the process dies, the transaction rolls back and
+ * the rows are claimed again later (subscribers drop duplicates by version).
+ * @returns the workers, with `nudge()` to wake them after a commit and `stop()` for shutdown.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): BackgroundWorker & { nudge(): void; relayOnce(): Promise<number> } {
+  const relayOnce = async (): Promise<number> => {
+    const em = options.em();
+    return em.transactional(async (tx) => {
+      const rows = await tx.getConnection().execute<{ id: string; payload: WireChange | string }[]>(
+        `select o.id, o.payload from outbox o
+          where o.published_at is null
+            and not exists (select 1 from outbox e where e.aggregate_id = o.aggregate_id and e.published_at is null and e.id < o.id)
+          order by o.id
+          limit ?
+          for update skip locked`,
+        [options.batchSize],
+        'all',
+        tx.getTransactionContext(),
+      );
+      if (rows.length === 0) return 0;
+      for (const row of rows) {
+        await options.sink.publishWire(typeof row.payload === 'string' ? (JSON.parse(row.payload) as WireChange) : row.payload);
+      }
+      await tx
+        .getConnection()
+        .execute(`update outbox set published_at = now(), attempts = attempts + 1 where id in (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.id), 'run', tx.getTransactionContext());
+      return rows.length;
+    });
+  };
+
+  const workers = Array.from({ length: options.concurrency }, () =>
+    startLoop({
+      intervalMs: options.pollIntervalMs,
+      round: async (signal) => {
+        // Drain: keep claiming while there is work, then rest until the next poll or nudge.
+        while (!signal.aborted && (await relayOnce()) > 0);
+      },
+      onError: (error) => options.logger.warn({ err: error }, 'outbox relay round failed; retrying'),
+    }),
+  );
+  return {
+    relayOnce,
+    nudge: () => {
+      for (const worker of workers) worker.wake();
+    },
+    async stop() {
+      await Promise.all(workers.map((w) => w.stop()));
+    },
+  };
+}

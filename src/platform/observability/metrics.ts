@@ -1,0 +1,173 @@
+import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { GraphQLError } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Live values the metrics read at scrape time; app.ts fills them in as the parts come up. */
+export interface MetricSources {
+  /** Open graphql-ws sockets. */
+  openWebSockets?: () => number;
+  /** The `pg` pool under MikroORM: connections, idle ones, callers waiting, and the configured maximum. */
+  dbPool?: () => { readonly total: number; readonly idle: number; readonly waiting: number; readonly max: number };
+  /** The payment provider's circuit breaker ('closed', 'open', 'half-open', 'isolated'); absent for providers without one. */
+  paymentCircuitBreaker?: () => string | undefined;
+}
+
+/** Prometheus metrics of one application instance, served on GET /metrics. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Yoga plugins: the GraphQL operation metrics and the /metrics endpoint. Put them early in the list. */
+  readonly plugins: readonly Plugin<Record<string, unknown>>[];
+  readonly sources: MetricSources;
+  /** Counts a subscription stream that started (+1) or ended (−1), over SSE or graphql-ws. */
+  subscriptionDelta(delta: 1 | -1): void;
+  /** A use case returned an expected failure (errors as data), e.g. PAYMENT_DECLINED. */
+  useCaseFailed(useCase: string, code: string): void;
+  /** An order status change reached this instance, `seconds` after its `at` (set when it was committed). */
+  eventArrived(seconds: number): void;
+}
+
+const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
+
+/** The `code` label of a GraphQL error: its `extensions.code`, or what the phase implies. */
+function errorCode(error: unknown, phase: string | undefined): string {
+  const code = (error as GraphQLError | undefined)?.extensions?.code;
+  if (typeof code === 'string') return code;
+  if (phase === 'parse') return 'GRAPHQL_PARSE_FAILED';
+  if (phase === 'validate') return 'GRAPHQL_VALIDATION_FAILED';
+  return 'INTERNAL_SERVER_ERROR';
+}
+
+/**
+ * Creates the registry and the metrics the issue asks for, on prom-client and
+ * `@graphql-yoga/plugin-prometheus`: operation duration by operation name and outcome, errors by
+ * code, open WebSockets, active subscriptions, DB pool usage, order-event publish lag, the payment
+ * circuit breaker, plus Node's default process metrics. A fresh registry per app (no global state),
+ * so tests can run several apps in one process.
+ */
+export function createMetrics(options: { readonly enabled: boolean }): Metrics {
+  const registry = new Registry();
+  const sources: MetricSources = {};
+  // Outcome of each execution, written by our plugin's onExecuteDone, which runs before the
+  // Prometheus plugin's (plugins run in list order), and read when the duration is observed.
+  const outcomes = new WeakMap<object, 'success' | 'error'>();
+
+  collectDefaultMetrics({ register: registry });
+  const activeSubscriptions = new Gauge({
+    name: 'ordergraph_graphql_active_subscriptions',
+    help: 'GraphQL subscription streams currently open (SSE and graphql-ws)',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ordergraph_websocket_connections',
+    help: 'Open graphql-ws WebSocket connections',
+    registers: [registry],
+    collect() {
+      this.set(sources.openWebSockets?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'ordergraph_db_pool_connections',
+    help: 'Database pool connections by state (in_use, idle), and callers waiting for one (waiting)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const pool = sources.dbPool?.();
+      if (!pool) return;
+      this.set({ state: 'in_use' }, pool.total - pool.idle);
+      this.set({ state: 'idle' }, pool.idle);
+      this.set({ state: 'waiting' }, pool.waiting);
+    },
+  });
+  new Gauge({
+    name: 'ordergraph_db_pool_max_connections',
+    help: 'Configured size of the database pool (DB_POOL_MAX; 1 on the embedded PGlite)',
+    registers: [registry],
+    collect() {
+      const pool = sources.dbPool?.();
+      if (pool) this.set(pool.max);
+    },
+  });
+  new Gauge({
+    name: 'ordergraph_payment_circuit_breaker_state',
+    help: 'Circuit breaker of the payment provider: 1 for its current state, 0 for the others (absent for providers without one)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const current = sources.paymentCircuitBreaker?.();
+      if (current === undefined) return;
+      for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+  const publishLag = new Histogram({
+    name: 'ordergraph_order_event_publish_lag_seconds',
+    help: 'Time from an order status change being committed (its `at`) to its arrival at this instance through the pub/sub port (outbox relay + transport)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const useCaseFailures = new Counter({
+    name: 'ordergraph_use_case_failures_total',
+    help: 'Expected failures returned by use cases (errors as data), by use case and error code',
+    labelNames: ['use_case', 'code'],
+    registers: [registry],
+  });
+
+  const outcomePlugin: Plugin<Record<string, unknown>> = {
+    onExecute: ({ args }) => ({
+      onExecuteDone: ({ result }) => {
+        if (isAsyncIterable(result)) return;
+        outcomes.set(args.contextValue as object, result.errors?.length ? 'error' : 'success');
+      },
+    }),
+  };
+  const prometheus = usePrometheus({
+    registry,
+    endpoint: options.enabled ? '/metrics' : false,
+    metrics: {
+      graphql_envelop_request: true,
+      graphql_envelop_request_duration: createHistogram({
+        registry,
+        histogram: {
+          name: 'graphql_envelop_request_duration',
+          help: 'Time to execute a GraphQL query or mutation (s), by operation name, type and outcome (success: no GraphQL errors)',
+          labelNames: ['operationName', 'operationType', 'outcome'] as const,
+        },
+        phases: ['execute'],
+        fillLabelsFn: (params, context) => ({
+          operationName: params.operationName ?? 'Anonymous',
+          operationType: params.operationType ?? 'unknown',
+          outcome: outcomes.get(context as object) ?? 'success',
+        }),
+      }),
+      graphql_envelop_error_result: createCounter({
+        registry,
+        counter: {
+          name: 'graphql_envelop_error_result',
+          help: 'GraphQL errors in responses, by operation, phase and error code (extensions.code)',
+          labelNames: ['operationName', 'operationType', 'phase', 'code'] as const,
+        },
+        fillLabelsFn: (params) => ({
+          operationName: params.operationName ?? 'Anonymous',
+          operationType: params.operationType ?? 'unknown',
+          phase: params.errorPhase ?? 'unknown',
+          code: errorCode(params.error, params.errorPhase),
+        }),
+      }),
+      graphql_envelop_phase_parse: true,
+      graphql_envelop_phase_validate: true,
+      graphql_envelop_phase_execute: true,
+      graphql_yoga_http_duration: true,
+    },
+    // Every distinct URL (query strings included) would be a new series.
+    labels: { url: false },
+  }) as unknown as Plugin<Record<string, unknown>>;
+
+  return {
+    registry,
+    plugins: options.enabled ? [outcomePlugin, prometheus] : [],
+    sources,
+    subscriptionDelta: (delta) => activeSubscriptions.inc(delta),
+    useCaseFailed: (useCase, code) => useCaseFailures.inc({ use_case: useCase, code }),
+    eventArrived: (seconds) => publishLag.observe(Math.max(0, seconds)),
+  };
+}

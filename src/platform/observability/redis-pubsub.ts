@@ -1,0 +1,116 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+
+/** Pub/sub between instances over Redis, as an EventTarget for the orders module's event port. */
+export interface RedisPubSub {
+  /** `@graphql-yoga/redis-event-target` over the two connections below. */
+  readonly eventTarget: EventTarget;
+  /**
+   * The publishing connection, also usable for ordinary commands (e.g. shared rate-limit state);
+   * the other connection is in subscriber mode and can run nothing else.
+   */
+  readonly client: Redis;
+  /** Readiness: both connections are up and Redis answers PING. */
+  check(signal: AbortSignal): Promise<boolean>;
+  /** Closes both connections (QUIT, or a hard disconnect after `timeoutMs`). */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * ioredis returns promises that the event target never awaits (publish, subscribe, unsubscribe):
+ * a rejection there would be unhandled and, on Node 24, kill the process. This proxy catches and
+ * reports them instead; everything else reaches the client unchanged.
+ */
+function guardFireAndForget(client: Redis, onError: (command: string, error: unknown) => void): Redis {
+  const guarded = new Set(['publish', 'subscribe', 'unsubscribe']);
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (typeof property === 'string' && guarded.has(property)) {
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (result instanceof Promise) result.catch((error: unknown) => onError(property, error));
+          return result;
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+/**
+ * Connects the two ioredis connections pub/sub needs and builds the event target on them. The
+ * connections reconnect by themselves (capped backoff) and the subscriber re-subscribes its
+ * channels; events published while a connection is down are lost to live subscribers, who recover
+ * them from the order history on the next event or on resume (docs/adr/0004, 0005).
+ * - publisher: commands queue while disconnected and fail after ioredis' default 20 retries, so a
+ *   long outage cannot grow the queue without bound; failures are logged and counted by the caller.
+ * - subscriber: its (un)subscribe commands wait for the connection however long it takes, since a
+ *   lost SUBSCRIBE would leave a topic silent for good.
+ */
+export function createRedisPubSub(url: string, logger: Logger, onPublishError?: (error: unknown) => void): RedisPubSub {
+  const log = logger.child({ component: 'redis' });
+  const connect = (role: 'publisher' | 'subscriber') => {
+    const client = new Redis(url, {
+      connectionName: `ordergraph-${role}`,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+      ...(role === 'subscriber' ? { maxRetriesPerRequest: null } : {}),
+    });
+    // One warning per outage rather than one per reconnection attempt.
+    let down = false;
+    client.on('error', (error: Error) => {
+      if (down) return;
+      down = true;
+      log.warn({ role, err: error.message }, 'Redis connection lost; reconnecting');
+    });
+    client.on('ready', () => {
+      if (down) log.info({ role }, 'Redis connection restored');
+      down = false;
+    });
+    return client;
+  };
+  const publisher = connect('publisher');
+  const subscriber = connect('subscriber');
+  const onError = (command: string, error: unknown) => {
+    log.warn({ command, err: error instanceof Error ? error.message : String(error) }, 'Redis command failed');
+    if (command === 'publish') onPublishError?.(error);
+  };
+  const eventTarget = createRedisEventTarget({
+    publishClient: guardFireAndForget(publisher, onError),
+    subscribeClient: guardFireAndForget(subscriber, onError),
+  }) as unknown as EventTarget;
+
+  return {
+    eventTarget,
+    client: publisher,
+    async check(signal) {
+      if (publisher.status !== 'ready' || subscriber.status !== 'ready') return false;
+      const pong = await Promise.race([
+        publisher.ping(),
+        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      ]);
+      return pong === 'PONG';
+    },
+    async close(timeoutMs = 2_000) {
+      await Promise.all(
+        [publisher, subscriber].map(async (client) => {
+          if (client.status === 'end') return;
+          if (client.status !== 'ready') {
+            client.disconnect();
+            return;
+          }
+          const timer = setTimeout(() => client.disconnect(), timeoutMs);
+          try {
+            await client.quit();
+          } catch {
+            client.disconnect();
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      );
+    },
+  };
+}
