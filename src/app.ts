@@ -21,6 +21,7 @@ import { createOrm, migrate } from './platform/db/orm.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { systemContext, type OpContext } from './platform/op-context.ts';
 import { createCrashPoints } from './platform/crash-points.ts';
+import { lazyObject } from './platform/lazy.ts';
 import { startLoop, type BackgroundWorker } from './platform/worker-pool.ts';
 import { paymentWebhookPlugin } from './http/payment-webhooks.ts';
 import { createHealth } from './platform/observability/health.ts';
@@ -158,12 +159,15 @@ export function createApp(config: Config, options: AppOptions = {}) {
       const security = await createSecurity(config, { redis: commandRedis });
 
       const createContext = (op: OpContext, client?: ClientInfo): GraphQLContext => {
-        const em = orm.em.fork();
+        // The fork and each module's use cases are built when first used: an operation touches
+        // one or two modules, and a subscription holds its context for its whole life (issue 6).
+        let forked: ReturnType<typeof orm.em.fork> | undefined;
+        const em = () => (forked ??= orm.em.fork());
         // Each use case call is a span (`orders.placeOrder`); expected failures are counted by code.
-        const catalog = traceUseCases('catalog', createCatalogUseCases(em), metrics.useCaseFailed);
-        const customers = traceUseCases('customers', createCustomersUseCases(em, { passwords, tokens, signInThrottle: security.signInThrottleFor(op, client) }), metrics.useCaseFailed);
-        const payments = traceUseCases('payments', createPaymentsUseCases(em, { provider, timeoutMs: config.payments.callBudgetMs, crashPoints }), metrics.useCaseFailed);
-        const orders = traceUseCases('orders', createOrdersUseCases(em, {
+        const catalog = lazyObject(() => traceUseCases('catalog', createCatalogUseCases(em()), metrics.useCaseFailed));
+        const customers = lazyObject(() => traceUseCases('customers', createCustomersUseCases(em(), { passwords, tokens, signInThrottle: security.signInThrottleFor(op, client) }), metrics.useCaseFailed));
+        const payments = lazyObject(() => traceUseCases('payments', createPaymentsUseCases(em(), { provider, timeoutMs: config.payments.callBudgetMs, crashPoints }), metrics.useCaseFailed));
+        const orders = lazyObject(() => traceUseCases('orders', createOrdersUseCases(em(), {
           catalog,
           customers,
           payments,
@@ -174,7 +178,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
           settleWaitMs: config.payments.callBudgetMs + 1_000,
           logger,
           toWire,
-        }), metrics.useCaseFailed);
+        }), metrics.useCaseFailed));
         return { op, catalog, customers, payments, orders };
       };
 

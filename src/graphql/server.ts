@@ -5,8 +5,9 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../platform/logger.ts';
-import { anonymous, type OpContext, type Viewer } from '../platform/op-context.ts';
+import { anonymous, audienceOf, type OpContext, type Viewer } from '../platform/op-context.ts';
 import type { GraphQLContext } from './context.ts';
+import { useSharedSubscriptionEvents } from './shared-subscriptions.ts';
 import { GraphQLError } from 'graphql';
 import { TOKEN_EXPIRED_CLOSE, resolveTrustedDocument, tooManySubscriptions, type ClientInfo, type TransportSettings } from './security/index.ts';
 
@@ -98,6 +99,12 @@ function bearer(value: unknown): string | undefined {
   return match?.[1];
 }
 
+/** The audience of a GraphQL context's viewer (see {@link audienceOf}); undefined when it has none. */
+const audienceOfContext = (context: unknown): string | undefined => {
+  const op = (context as Partial<GraphQLContext> | undefined)?.op;
+  return op ? audienceOf(op.viewer) : undefined;
+};
+
 const unauthenticated = () =>
   new GraphQLError('The access token is invalid or expired; sign in again', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
@@ -131,7 +138,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
-    plugins: [returnRequestId, ...(options.plugins ?? [])] as Plugin<ServerContext & GraphQLContext>[],
+    // Shared subscription events before the other plugins, so those that wrap subscribe (tracing) wrap it too.
+    plugins: [returnRequestId, useSharedSubscriptionEvents(audienceOfContext), ...(options.plugins ?? [])] as Plugin<ServerContext & GraphQLContext>[],
     context: async (initial): Promise<GraphQLContext> => {
       if (initial.op) return options.createContext(initial.op, { address: initial.clientAddress ?? 'unknown' });
       const request = initial.request!;

@@ -34,6 +34,14 @@ export const viewerCustomerId = (viewer: Viewer): string | undefined =>
 export const canSeeOwnedBy = (viewer: Viewer, ownerCustomerId: string): boolean =>
   isAdmin(viewer) || (viewer.kind === 'customer' && viewer.customerId === ownerCustomerId);
 
+/**
+ * Whom a viewer's reads are visible to: viewers with the same audience may see exactly the same
+ * data (every admin and the system see everything, a customer their own), so a result computed
+ * for one of them may be handed to the others (shared subscription events).
+ */
+export const audienceOf = (viewer: Viewer): string =>
+  isAdmin(viewer) ? 'admin' : viewer.kind === 'customer' ? `customer:${viewer.customerId}` : 'anonymous';
+
 /** The actor name written to audit trails: `customer:<id>`, `admin:<id>` or `system:<name>`. */
 export const actorOf = (viewer: Viewer): string | null => {
   switch (viewer.kind) {

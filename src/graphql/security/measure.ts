@@ -110,6 +110,31 @@ export function createCostMeter(schema: GraphQLSchema, options: CostModel = {}) 
 }
 
 /**
+ * Names of the variables whose values {@link bindPageSizes} reads (`first`/`last` of connections,
+ * `ids` of id-list fields): the bound cost of a document depends on these values and nothing else,
+ * so it can be cached per document and per their values.
+ */
+export function pageSizeVariables(schema: GraphQLSchema, document: DocumentNode): string[] {
+  const typeInfo = new TypeInfo(schema);
+  const names = new Set<string>();
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field: {
+        enter(node: FieldNode) {
+          const args = typeInfo.getFieldDef()?.args ?? [];
+          const sized = args.some((a) => a.name === 'first') && args.some((a) => a.name === 'last') ? ['first', 'last'] : args.some((a) => a.name === 'ids') ? ['ids'] : [];
+          for (const argument of node.arguments ?? []) {
+            if (sized.includes(argument.name.value) && argument.value.kind === Kind.VARIABLE) names.add(argument.value.name.value);
+          }
+        },
+      },
+    }),
+  );
+  return [...names];
+}
+
+/**
  * Rewrites the document so that every field returning many items carries its real item count as a
  * literal `first: N`, the only thing armor's cost rule multiplies by:
  * - a connection (a field with `first` and `last`): the literal or variable value the client sent

@@ -40,7 +40,13 @@ export async function findPage<E extends object, V>(
   }
   const items = [...cursor] as E[];
   return ok({
-    edges: items.map((item) => ({ node: map(item), cursor: cursor.from(item as never) })),
+    // Each edge's cursor is encoded only if the client selects it (most ask for pageInfo.endCursor only).
+    edges: items.map((item) => ({
+      node: map(item),
+      get cursor() {
+        return cursor.from(item as never);
+      },
+    })),
     pageInfo: {
       hasNextPage: cursor.hasNextPage,
       hasPreviousPage: cursor.hasPrevPage,

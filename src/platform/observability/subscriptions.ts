@@ -1,19 +1,22 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 /**
- * Wraps a subscription stream so that it ends (yields `done`) as soon as `signal` aborts, even while
- * it waits for its next event, and calls `onFinish` once however it ends (done, return, error,
- * abort). The source is told to stop with `return()` without waiting for it: an async generator
- * parked in an `await` only handles `return()` after that await settles.
+ * A subscription stream that can be ended from outside: `end()` makes it end (yield `done`) at
+ * once, even while it waits for its next event, and `onFinish` runs once however it ends (done,
+ * return, error, end). The source is told to stop with `return()` without waiting for it: an async
+ * generator parked in an `await` only handles `return()` after that await settles.
  */
-export function endOnAbort<T>(source: AsyncIterable<T>, signal: AbortSignal, onFinish: () => void = () => {}): AsyncIterableIterator<T> {
+function endable<T>(source: AsyncIterable<T>, onFinish: () => void): { readonly iterator: AsyncIterableIterator<T>; readonly end: () => void } {
   const iterator = source[Symbol.asyncIterator]();
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   let stopped = false;
+  // The pending next() calls, settled early by end(). Not Promise.race with a shared "ended"
+  // promise: each race leaves a reaction on that promise until it settles, i.e. one per event for
+  // the life of the subscription.
+  const pending = new Set<(result: IteratorResult<T>) => void>();
   const finish = () => {
     if (stopped) return;
     stopped = true;
-    signal.removeEventListener('abort', onAbort);
     onFinish();
   };
   const stop = (): IteratorReturnResult<undefined> => {
@@ -23,33 +26,58 @@ export function endOnAbort<T>(source: AsyncIterable<T>, signal: AbortSignal, onF
     }
     return done;
   };
-  let onAbort = () => {};
-  const aborted = new Promise<IteratorReturnResult<undefined>>((resolve) => {
-    onAbort = () => resolve(stop());
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
+  const end = () => {
+    stop();
+    for (const settle of pending) settle(done);
+    pending.clear();
+  };
   return {
-    next: async () => {
-      if (stopped) return done;
-      try {
-        const result = await Promise.race([iterator.next(), aborted]);
-        if (result.done) finish();
-        return result;
-      } catch (error) {
-        finish();
+    end,
+    iterator: {
+      next: () => {
+        if (stopped) return Promise.resolve(done);
+        return new Promise<IteratorResult<T>>((resolve, reject) => {
+          pending.add(resolve);
+          iterator.next().then(
+            (result) => {
+              if (!pending.delete(resolve)) return; // already ended
+              if (result.done) finish();
+              resolve(result);
+            },
+            (error: unknown) => {
+              if (!pending.delete(resolve)) return;
+              finish();
+              reject(error);
+            },
+          );
+        });
+      },
+      return: async () => stop(),
+      throw: async (error?: unknown) => {
+        stop();
         throw error;
-      }
-    },
-    return: async () => stop(),
-    throw: async (error?: unknown) => {
-      stop();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
     },
   };
+}
+
+/**
+ * Wraps a subscription stream so that it ends (yields `done`) as soon as `signal` aborts, even while
+ * it waits for its next event, and calls `onFinish` once however it ends (done, return, error,
+ * abort). The source is told to stop with `return()` without waiting for it: an async generator
+ * parked in an `await` only handles `return()` after that await settles.
+ */
+export function endOnAbort<T>(source: AsyncIterable<T>, signal: AbortSignal, onFinish: () => void = () => {}): AsyncIterableIterator<T> {
+  const stream = endable(source, () => {
+    signal.removeEventListener('abort', stream.end);
+    onFinish();
+  });
+  if (signal.aborted) stream.end();
+  else signal.addEventListener('abort', stream.end, { once: true });
+  return stream.iterator;
 }
 
 /**
@@ -58,12 +86,24 @@ export function endOnAbort<T>(source: AsyncIterable<T>, signal: AbortSignal, onF
  * SSE responses finish and their connections can close during a graceful shutdown.
  */
 export function useSubscriptionLifecycle(options: { readonly shutdown: AbortSignal; readonly onDelta: (delta: 1 | -1) => void }): Plugin<Record<string, unknown>> {
+  // One abort listener for all streams, not one each: an AbortSignal is an EventTarget, whose
+  // addEventListener scans its listeners for duplicates, so 10,000 streams cost O(n²) to open.
+  const open = new Set<() => void>();
+  options.shutdown.addEventListener('abort', () => {
+    for (const end of [...open]) end();
+  }, { once: true });
   return {
     onSubscribe: () => ({
       onSubscribeResult: ({ result, setResult }) => {
         if (!isAsyncIterable(result)) return;
         options.onDelta(1);
-        setResult(endOnAbort(result, options.shutdown, () => options.onDelta(-1)));
+        const stream = endable(result, () => {
+          open.delete(stream.end);
+          options.onDelta(-1);
+        });
+        if (options.shutdown.aborted) stream.end();
+        else open.add(stream.end);
+        setResult(stream.iterator);
       },
     }),
   };

@@ -83,47 +83,71 @@ function failureCode(value: unknown): string | undefined {
   return typeof code === 'string' ? code : 'UNKNOWN';
 }
 
+/** One traced use case: a span named `spanName` around each call of `run`. */
+function traceUseCase(spanName: string, run: (...args: unknown[]) => unknown, onFailure: ((useCase: string, code: string) => void) | undefined) {
+  return (...args: unknown[]) =>
+    useCaseTracer().startActiveSpan(spanName, (span) => {
+      const settle = (result: unknown) => {
+        const code = failureCode(result);
+        if (code) {
+          span.setAttribute('app.error.code', code);
+          onFailure?.(spanName, code);
+        }
+        span.end();
+        return result;
+      };
+      const fail = (error: unknown) => {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        throw error;
+      };
+      try {
+        const result = run(...args);
+        return result instanceof Promise ? result.then(settle, fail) : settle(result);
+      } catch (error) {
+        return fail(error);
+      }
+    });
+}
+
+/** What a {@link traceUseCases} proxy reads through: the use cases, and the wrappers made so far. */
+interface TracedModule {
+  readonly module: string;
+  readonly useCases: object;
+  readonly onFailure: ((useCase: string, code: string) => void) | undefined;
+  wrapped: Record<string | symbol, unknown> | undefined;
+}
+
+const wrappedUseCase = (target: TracedModule, key: string | symbol): unknown => {
+  const wrapped = (target.wrapped ??= Object.create(null) as Record<string | symbol, unknown>);
+  if (key in wrapped) return wrapped[key];
+  const value: unknown = Reflect.get(target.useCases, key);
+  return (wrapped[key] = typeof value === 'function' && typeof key === 'string' ? traceUseCase(`${target.module}.${key}`, value as (...args: unknown[]) => unknown, target.onFailure) : value);
+};
+
+// One handler for every traced module: a context costs a proxy, not a closure per use case.
+const tracedModuleHandler: ProxyHandler<TracedModule> = {
+  get: (target, key) => wrappedUseCase(target, key),
+  has: (target, key) => Reflect.has(target.useCases, key),
+  ownKeys: (target) => Reflect.ownKeys(target.useCases),
+  getOwnPropertyDescriptor: (target, key) => {
+    const descriptor = Reflect.getOwnPropertyDescriptor(target.useCases, key);
+    return descriptor ? { value: wrappedUseCase(target, key), writable: false, enumerable: descriptor.enumerable ?? true, configurable: true } : undefined;
+  },
+};
+
 /**
  * Wraps every function of a module's use-case object (`{ placeOrder, cancelOrder, … }`) in a span
  * named `<module>.<useCase>`, and reports expected failures (errors as data) to `onFailure`.
  * Use cases are called once per operation or per DataLoader batch, never per resolved field, so
  * this stays cheap. Thrown errors mark the span as failed and are rethrown unchanged.
+ * A use case is wrapped when first read: a context is made per request and per subscription, and
+ * most use only one or two of a module's use cases (issue 6: memory per subscribed socket).
  */
 export function traceUseCases<T extends object>(module: string, useCases: T, onFailure?: (useCase: string, code: string) => void): T {
-  const traced: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(useCases)) {
-    if (typeof value !== 'function') {
-      traced[name] = value;
-      continue;
-    }
-    const spanName = `${module}.${name}`;
-    const run = value as (...args: unknown[]) => unknown;
-    traced[name] = (...args: unknown[]) =>
-      useCaseTracer().startActiveSpan(spanName, (span) => {
-        const settle = (result: unknown) => {
-          const code = failureCode(result);
-          if (code) {
-            span.setAttribute('app.error.code', code);
-            onFailure?.(spanName, code);
-          }
-          span.end();
-          return result;
-        };
-        const fail = (error: unknown) => {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          span.end();
-          throw error;
-        };
-        try {
-          const result = run(...args);
-          return result instanceof Promise ? result.then(settle, fail) : settle(result);
-        } catch (error) {
-          return fail(error);
-        }
-      });
-  }
-  return traced as T;
+  const target: TracedModule = { module, useCases, onFailure, wrapped: undefined };
+  return new Proxy(target, tracedModuleHandler) as unknown as T;
 }
 
 /**

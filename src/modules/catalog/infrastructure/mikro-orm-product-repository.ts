@@ -29,8 +29,16 @@ export class MikroOrmProductRepository implements ProductRepository {
 
   async findByIds(ids: readonly string[]): Promise<Product[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#em.find(ProductRecord, { id: { $in: [...ids] } }, { disableIdentityMap: true });
-    return rows.map(toProduct);
+    // Every order line's product comes through here: a raw statement, since MikroORM builds an
+    // entity per row even with the identity map off (~20 µs a row, issue #6).
+    const rows = await this.#em.getConnection().execute<Row[]>(
+      `select id, sku, name, description, price_minor as "priceMinor", stock, active, created_at as "createdAt", updated_at as "updatedAt"
+         from catalog_products where id in (?)`,
+      [[...ids]],
+      'all',
+      this.#em.getTransactionContext(),
+    );
+    return rows.map((row) => toProduct({ ...row, priceMinor: Number(row.priceMinor), createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) }));
   }
 
   findPage(filter: ProductFilter, order: ProductOrder, window: Parameters<ProductRepository['findPage']>[2]) {

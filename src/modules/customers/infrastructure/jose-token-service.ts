@@ -83,6 +83,8 @@ const EXTERNAL_ALGS = ['RS256', 'ES256'];
 const TOKEN_TYPE = 'at+jwt';
 /** Allowed clock skew between this service and whoever minted the token (seconds). */
 const CLOCK_TOLERANCE_SECONDS = 5;
+/** Verified tokens kept (~1 KB each): far more than the clients one instance serves at once. */
+const VERIFIED_CACHE_ENTRIES = 10_000;
 /** Far above what this service issues (~500 bytes); longer input is rejected before parsing. */
 const MAX_TOKEN_LENGTH = 4096;
 /** File name of the generated development key inside `dataDir`. */
@@ -183,6 +185,33 @@ export class JoseTokenService implements TokenService {
 
   async authenticate(token: string): Promise<Authentication | undefined> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
+    // A client sends the same token with every request for its whole lifetime; the signature check
+    // (WebCrypto, asynchronous) was the largest fixed cost of a small request (issue #6). A token
+    // verified once is accepted again until it would stop passing the time checks; the key is the
+    // whole token, signature included, so only the very same bytes hit the cache.
+    const cached = this.#verified.get(token);
+    if (cached) {
+      if (Date.now() < cached.until) return cached.authentication;
+      this.#verified.delete(token);
+    }
+    const authentication = await this.#verify(token);
+    if (authentication) this.#remember(token, authentication);
+    return authentication;
+  }
+
+  /** Verified tokens (insertion order: the oldest first) and when each must be checked again. */
+  readonly #verified = new Map<string, { readonly authentication: Authentication; readonly until: number }>();
+
+  #remember(token: string, authentication: Authentication): void {
+    const { iat } = decodeJwt(token);
+    // The earliest of: expiry (with the clock tolerance, as validUntil), and `iat` + lifetime (maxTokenAge).
+    const until = Math.min(authentication.validUntil.getTime(), typeof iat === 'number' ? (iat + this.#options.ttlSeconds + CLOCK_TOLERANCE_SECONDS) * 1000 : 0);
+    if (until <= Date.now()) return;
+    if (this.#verified.size >= VERIFIED_CACHE_ENTRIES) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, { authentication, until });
+  }
+
+  async #verify(token: string): Promise<Authentication | undefined> {
     try {
       const external = this.#external && issuerOf(token) === this.#external.issuer ? this.#external : undefined;
       const { payload } = external

@@ -30,8 +30,15 @@ export class MikroOrmCustomerRepository implements CustomerRepository {
   async findByIds(ids: readonly string[]): Promise<Customer[]> {
     const valid = ids.filter((id) => UUID.test(id));
     if (valid.length === 0) return [];
-    const rows = await this.#em.find(CustomerRecord, { id: { $in: valid } }, { disableIdentityMap: true, exclude: ['passwordHash'] });
-    return rows.map(toCustomer);
+    // Raw rather than em.find: every order's customer comes through here, and MikroORM builds an
+    // entity per row even with the identity map off (issue #6). Never the password hash.
+    const rows = await this.#em.getConnection().execute<Pick<Row, keyof Customer>[]>(
+      `select id, email, name, role, tier, created_at as "createdAt", updated_at as "updatedAt" from customers where id in (?)`,
+      [valid],
+      'all',
+      this.#em.getTransactionContext(),
+    );
+    return rows.map((row) => toCustomer({ ...row, createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) }));
   }
 
   async findByEmail(email: string): Promise<{ customer: Customer; passwordHash: string } | undefined> {

@@ -29,9 +29,22 @@ const MAX_BUFFERED = 1_000;
  * {@link OrderEvents} over an EventTarget: an in-process `EventTarget` for one instance, or
  * `@graphql-yoga/redis-event-target` when several instances share Redis (chosen in app.ts; the
  * same seam yoga's `createPubSub` uses).
+ *
+ * The target has one listener per instance, however many subscribers: it builds the change once
+ * and hands that same object to every subscriber (shared subscription results are cached per
+ * event object, see graphql/shared-subscriptions.ts). A listener per subscriber made each
+ * subscribe and unsubscribe cost O(subscribers) (EventTarget checks for duplicates), i.e. O(n²)
+ * for 10,000 sockets, and each event a span per subscriber.
  */
 export class EventTargetOrderEvents implements OrderEvents {
   readonly #target: EventTarget;
+  readonly #subscribers = new Set<(change: OrderStatusChange) => void>();
+  readonly #onEvent = (event: Event) => {
+    const wire = (event as CustomEvent<WireChange>).detail;
+    const change: OrderStatusChange = { ...wire, at: new Date(wire.at) };
+    for (const deliver of this.#subscribers) deliver(change);
+  };
+
   constructor(target: EventTarget) {
     this.#target = target;
   }
@@ -49,25 +62,28 @@ export class EventTargetOrderEvents implements OrderEvents {
     const buffer: OrderStatusChange[] = [];
     let wake: (() => void) | undefined;
     let overflowed = false;
-    const listener = (event: Event) => {
-      const wire = (event as CustomEvent<WireChange>).detail;
+    // Set by the abort event rather than read from `signal.aborted` per event: on a signal made by
+    // AbortSignal.any that getter walks its sources each time (a tenth of the CPU of a fan-out).
+    let aborted = signal.aborted;
+    const deliver = (change: OrderStatusChange) => {
       if (buffer.length >= MAX_BUFFERED) overflowed = true;
-      else buffer.push({ ...wire, at: new Date(wire.at) });
+      else buffer.push(change);
       wake?.();
     };
-    const target = this.#target;
-    // Also when iteration never starts: the abort alone must detach the listener.
+    // Also when iteration never starts: the abort alone must detach the subscriber.
     const onAbort = () => {
-      target.removeEventListener(ORDER_STATUS_TOPIC, listener);
+      aborted = true;
+      this.#unsubscribe(deliver);
       wake?.();
     };
     // Listening starts now, not at the first next(): callers rely on it to close the replay gap.
-    target.addEventListener(ORDER_STATUS_TOPIC, listener);
+    this.#subscribe(deliver);
     signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = () => this.#unsubscribe(deliver);
     return {
       async *[Symbol.asyncIterator]() {
         try {
-          while (!signal.aborted) {
+          while (!aborted) {
             const next = buffer.shift();
             if (next) {
               yield next;
@@ -80,10 +96,19 @@ export class EventTargetOrderEvents implements OrderEvents {
             wake = undefined;
           }
         } finally {
-          target.removeEventListener(ORDER_STATUS_TOPIC, listener);
+          unsubscribe();
           signal.removeEventListener('abort', onAbort);
         }
       },
     };
+  }
+
+  #subscribe(deliver: (change: OrderStatusChange) => void): void {
+    if (this.#subscribers.size === 0) this.#target.addEventListener(ORDER_STATUS_TOPIC, this.#onEvent);
+    this.#subscribers.add(deliver);
+  }
+
+  #unsubscribe(deliver: (change: OrderStatusChange) => void): void {
+    if (this.#subscribers.delete(deliver) && this.#subscribers.size === 0) this.#target.removeEventListener(ORDER_STATUS_TOPIC, this.#onEvent);
   }
 }
