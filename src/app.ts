@@ -115,8 +115,8 @@ export function createApp(config: Config, options: AppOptions = {}) {
       if (config.env === 'production' && config.payments.provider === 'simulated') {
         logger.warn('PAYMENT_PROVIDER=simulated in production: no money is taken');
       }
-      // Order events: in-process, or Redis between instances (REDIS_URL); each delivery to a
-      // subscriber is a span linked to the mutation's (the traceparent travels in the outbox row).
+      // Order events: in-process, or Redis between instances (REDIS_URL); each event's arrival here
+      // is a span linked to the mutation's (the traceparent travels in the outbox row).
       let transport = options.eventTarget ?? new EventTarget();
       let commandRedis: RedisPubSub['client'] | undefined;
       if (!options.eventTarget && config.redisUrl) {

@@ -26,7 +26,7 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
     const own = (event: unknown) => execute({ ...args, rootValue: event });
-    return mapEvents(source, async (event) => {
+    return mapEvents(source, (event) => {
       if (typeof event !== 'object' || event === null) return own(event);
       let byKey = results.get(event);
       if (!byKey) results.set(event, (byKey = new Map()));
@@ -34,10 +34,12 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
       if (shared === undefined) {
         const result = own(event);
         byKey.set(key, result);
+        // Once settled, later subscribers take the result as is, without a promise hop each.
+        if (isPromise(result)) void result.then((value) => byKey.get(key) === result && byKey.set(key, value), () => byKey.delete(key));
         return result;
       }
-      const result = await shared;
-      return result.errors ? own(event) : result;
+      if (isPromise(shared)) return shared.then((result) => (result.errors ? own(event) : result));
+      return shared.errors ? own(event) : shared;
     });
   };
 
@@ -54,13 +56,15 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
 }
 
 /** `source` with `map` applied to each value; `return()` reaches the source at once. */
-function mapEvents<T, R>(source: AsyncIterable<T>, map: (value: T) => Promise<R>): AsyncIterableIterator<R> {
+function mapEvents<T, R>(source: AsyncIterable<T>, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
   const iterator = source[Symbol.asyncIterator]();
   return {
-    next: async () => {
-      const next = await iterator.next();
-      return next.done ? { done: true, value: undefined } : { done: false, value: await map(next.value) };
-    },
+    next: () =>
+      iterator.next().then((next): IteratorResult<R> | Promise<IteratorResult<R>> => {
+        if (next.done) return { done: true, value: undefined };
+        const mapped = map(next.value);
+        return isPromise(mapped) ? mapped.then((value) => ({ done: false, value })) : { done: false, value: mapped };
+      }),
     return: async () => {
       await iterator.return?.();
       return { done: true, value: undefined };
@@ -74,3 +78,5 @@ function mapEvents<T, R>(source: AsyncIterable<T>, map: (value: T) => Promise<R>
     },
   };
 }
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
