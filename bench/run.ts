@@ -31,7 +31,7 @@ import pg from 'pg';
 import { JoseTokenService } from '../src/modules/customers/infrastructure/jose-token-service.ts';
 import { startStatementCounter, type SeenStatement } from './lib/pg-counter.ts';
 import { cpuSeconds, freePort, loadAverage, machine, postgresCpuDelta, postgresCpuSnapshot, startServer, type ServerProcess } from './lib/proc.ts';
-import { writeReport, type Report } from './lib/report.ts';
+import { writeReport, type BenchRun, type Report } from './lib/report.ts';
 import { DECLINE_ABOVE_MINOR, DOCUMENTS, EXCLUDED_FIELDS, encodeCursor, globalId, type ShapeName } from './lib/shapes.ts';
 import { ADMIN_EMAIL, S3_KEY_PREFIX, ensureBenchDatabase } from './seed.ts';
 
@@ -206,20 +206,7 @@ function firstDifference(a: unknown, b: unknown, path = ''): string {
 
 // ---------------------------------------------------------------------------------------------
 // Load.
-interface Run {
-  contestant: Contestant;
-  shape: ShapeName;
-  round: number;
-  requests: number;
-  seconds: number;
-  rps: number;
-  errors: number;
-  firstError: string | undefined;
-  p50: number;
-  p99: number;
-  cpuMsPerRequest: number;
-  pgCpuMsPerRequest: number;
-}
+type Run = BenchRun;
 
 const successMarker: Record<ShapeName, string> = { S1: '{"data":{"order":{', S2: '{"data":{"orders":{', S3: '"__typename":"PlaceOrderSuccess"' };
 

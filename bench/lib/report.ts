@@ -4,6 +4,22 @@ import type { ShapeName } from './shapes.ts';
 type Contestant = 'R' | 'O' | 'A';
 
 /** Everything one `npm run bench` measured (also written as raw JSON). */
+/** One measured run of one contestant on one shape (rates per second, latencies and CPU in ms). */
+export interface BenchRun {
+  contestant: Contestant;
+  shape: ShapeName;
+  round: number;
+  requests: number;
+  seconds: number;
+  rps: number;
+  errors: number;
+  firstError: string | undefined;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
+  pgCpuMsPerRequest: number;
+}
+
 export interface Report {
   date: string;
   machine: { cpus: number; model: string; memoryGiB: number; kernel: string; loadAverage: number[] };
@@ -33,20 +49,7 @@ export interface Report {
     relay: number;
     distinct: { text: string; perRequest: number }[];
   }[];
-  runs: {
-    contestant: Contestant;
-    shape: ShapeName;
-    round: number;
-    requests: number;
-    seconds: number;
-    rps: number;
-    errors: number;
-    firstError: string | undefined;
-    p50: number;
-    p99: number;
-    cpuMsPerRequest: number;
-    pgCpuMsPerRequest: number;
-  }[];
+  runs: BenchRun[];
   loadAverage: { start: number[]; end: number[] };
   durationSeconds: number;
   otlpExports: number;
