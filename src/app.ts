@@ -224,6 +224,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
         verifyToken: (token) => tokens.authenticate(token),
         transport: security.transport,
         graphiql: config.http.graphiql,
+        jit: config.http.jit,
         logger,
       });
       const drain = createHttpDrain(server, wss, logger);

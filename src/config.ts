@@ -27,6 +27,7 @@ const envSchema = z
     MIGRATE_ON_START: bool.optional(),
     SEED_DEMO_DATA: bool.optional(),
     GRAPHIQL: bool.optional(),
+    GRAPHQL_JIT: bool.default(true),
     STORE_CURRENCY: z
       .string()
       .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
@@ -107,7 +108,13 @@ const envSchema = z
 /** The application's configuration, parsed once from the environment at start-up. */
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
-  readonly http: { readonly host: string; readonly port: number; readonly graphiql: boolean };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly graphiql: boolean;
+    /** Queries and mutations run through graphql-jit (GRAPHQL_JIT, default true; see docs/adr). */
+    readonly jit: boolean;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly database: {
     /** A real PostgreSQL server, or undefined for the embedded PGlite under `dataDir`. */
@@ -231,7 +238,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const production = env.NODE_ENV === 'production';
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST, port: env.PORT, graphiql: env.GRAPHIQL ?? !production },
+    http: { host: env.HOST, port: env.PORT, graphiql: env.GRAPHIQL ?? !production, jit: env.GRAPHQL_JIT },
     logLevel: env.LOG_LEVEL,
     database: {
       url: env.DATABASE_URL,

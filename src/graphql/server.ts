@@ -3,6 +3,8 @@ import type { GraphQLSchema } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { getOperationAST } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../platform/logger.ts';
 import { anonymous, audienceOf, type OpContext, type Viewer } from '../platform/op-context.ts';
@@ -37,6 +39,8 @@ export interface GraphQLServerOptions {
   readonly createContext: ContextFactory;
   readonly verifyToken: VerifyToken;
   readonly graphiql: boolean;
+  /** Execute queries and mutations with graphql-jit (compiled once per document; ADR 0008). */
+  readonly jit: boolean;
   readonly logger: Logger;
   /**
    * Extra yoga/envelop plugins, in order (security limits, telemetry, metrics, extra routes such
@@ -92,6 +96,23 @@ const returnRequestId: Plugin<Record<string, unknown>> = {
   },
 };
 
+/**
+ * graphql-jit for queries and mutations (ADR 0008): each validated document is compiled once into
+ * a function (cached with the document by yoga's parser cache) instead of being interpreted field
+ * by field per request. Subscriptions keep graphql-js: their events are executed once per
+ * audience already (see {@link useSharedSubscriptionEvents}). A document jit cannot compile
+ * runs as its error result, logged once.
+ */
+function useJit(logger: Logger): Plugin<Record<string, unknown>> {
+  return useGraphQlJit(
+    {},
+    {
+      enableIf: (args) => getOperationAST(args.document, args.operationName ?? undefined)?.operation !== 'subscription',
+      onError: (result) => logger.error({ errors: result.errors }, 'graphql-jit could not compile a document'),
+    },
+  ) as Plugin<Record<string, unknown>>;
+}
+
 /** `Bearer <token>` → token; undefined when absent or malformed. */
 function bearer(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -127,8 +148,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
     // Unexpected errors become "Unexpected error." (code INTERNAL_SERVER_ERROR) with no stack;
     // typed GraphQLErrors pass through.
     maskedErrors: { isDev: false },
-    // Larger bodies get 413 before they are read (MAX_BODY_BYTES); one operation per request.
-    maxRequestBodySize: options.transport.maxBodyBytes,
+    // Larger bodies get 413 before they are read (MAX_BODY_BYTES, security/body-limit.ts, among
+    // the plugins); one operation per request.
+    maxRequestBodySize: false,
     batching: false,
     extraParamNames: [...options.transport.extraParamNames],
     parserAndValidationCache: { ...options.transport.parserCache, validationCache: true },
@@ -139,7 +161,13 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
       error: (...args) => logger.error({ args }, 'yoga'),
     },
     // Shared subscription events before the other plugins, so those that wrap subscribe (tracing) wrap it too.
-    plugins: [returnRequestId, useSharedSubscriptionEvents(audienceOfContext), ...(options.plugins ?? [])] as Plugin<ServerContext & GraphQLContext>[],
+    // graphql-jit replaces the execute function; it comes before tracing, which wraps it.
+    plugins: [
+      returnRequestId,
+      useSharedSubscriptionEvents(audienceOfContext),
+      ...(options.jit ? [useJit(logger)] : []),
+      ...(options.plugins ?? []),
+    ] as Plugin<ServerContext & GraphQLContext>[],
     context: async (initial): Promise<GraphQLContext> => {
       if (initial.op) return options.createContext(initial.op, { address: initial.clientAddress ?? 'unknown' });
       const request = initial.request!;

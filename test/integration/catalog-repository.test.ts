@@ -291,6 +291,26 @@ describe('MikroOrmProductRepository', () => {
       expect(await stockOf(product.id)).toBe(0);
     });
 
+    it('adds up two lines of one product', async () => {
+      const product = await inserted({ stock: 5 });
+      expect(await reserveIn([{ productId: product.id, quantity: 2 }, { productId: product.id, quantity: 2 }])).toBeUndefined();
+      expect(await stockOf(product.id)).toBe(1);
+      // 1 left: two one-unit lines need 2.
+      expect(await reserveIn([{ productId: product.id, quantity: 1 }, { productId: product.id, quantity: 1 }])).toBe(product.id);
+    });
+
+    it('does not deadlock: 16 concurrent orders over the same 3 products, listed in opposite orders', async () => {
+      const products = [await inserted({ stock: 100 }), await inserted({ stock: 100 }), await inserted({ stock: 100 })];
+      const outcomes = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => {
+          const lines = products.map((p) => ({ productId: p.id, quantity: 1 }));
+          return reserveIn(i % 2 === 0 ? lines : [...lines].reverse());
+        }),
+      );
+      expect(outcomes.every((o) => o === undefined)).toBe(true);
+      for (const product of products) expect(await stockOf(product.id)).toBe(84);
+    });
+
     it('cannot reserve an inactive product, even with stock', async () => {
       const retired = await inserted({ stock: 50, active: false });
       expect(await reserveIn([{ productId: retired.id, quantity: 1 }])).toBe(retired.id);

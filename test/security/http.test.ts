@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { postGraphQL, problemsOf, send } from './support.ts';
@@ -13,6 +14,21 @@ afterAll(() => app?.stop());
 
 const QUERY = '{ products(first: 1) { totalCount } }';
 const MUTATION = 'mutation { signIn(input: { email: "basic@ordergraph.dev", password: "demo-pass-basic" }) { __typename } }';
+/** A POST written chunk by chunk with exactly these headers (fetch would add Content-Length). */
+function rawPost(url: string, headers: Record<string, string>, chunks: string[]): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method: 'POST', headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    // The server may answer (400, 413) and close before the whole body is written.
+    outgoing.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    for (const chunk of chunks) outgoing.write(chunk);
+    outgoing.end();
+  });
+}
 const errorsOf = (text: string) => (JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[] }).errors ?? [];
 
 describe('CSRF prevention', () => {
@@ -54,6 +70,23 @@ describe('request limits', () => {
     const reply = await postGraphQL(url, { query: QUERY, variables: { padding: 'x'.repeat(70_000) } });
     expect(reply.status).toBe(413);
     expect(errorsOf(reply.text)[0]!.extensions!['code']).toBe('REQUEST_ENTITY_TOO_LARGE');
+  });
+
+  it.each([
+    ['a chunked body (no Content-Length) over 64 KiB: 413', 70_000, 413],
+    ['a chunked body within the cap: answered', 1_000, 200],
+  ])('counts %s', async (_, padding, status) => {
+    const body = JSON.stringify({ query: QUERY, variables: { padding: 'x'.repeat(padding) } });
+    const reply = await rawPost(url, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, [body.slice(0, 500), body.slice(500)]);
+    expect(reply.status).toBe(status);
+    if (status === 413) expect(errorsOf(reply.text)[0]!.extensions!['code']).toBe('REQUEST_ENTITY_TOO_LARGE');
+    else expect(JSON.parse(reply.text).data.products.totalCount).toBe(20);
+  });
+
+  it('refuses a malformed Content-Length (a smuggling list) with 400', async () => {
+    const body = JSON.stringify({ query: QUERY });
+    const reply = await rawPost(url, { 'content-type': 'application/json', 'content-length': `${body.length}, ${body.length}` }, [body]);
+    expect(reply.status).toBe(400);
   });
 
   it('accepts the largest real body: a 50-line order', async () => {

@@ -1,6 +1,6 @@
 import { handleStreamOrSingleExecutionResult, type Plugin as EnvelopPlugin } from '@envelop/core';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 // graphql-js appends " Did you mean …?" (a field, argument, type, enum value or input field
@@ -11,15 +11,28 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g;
  * Tidies the errors of a result that never reached the resolvers (variables that do not coerce,
  * no operation to run): gives them BAD_USER_INPUT like every other client error has a code, and
  * removes suggestions when they are hidden.
+ * @returns the same result when nothing changes, else a copy with new error objects (graphql-jit's
+ * errors are frozen: read-only message, no extensions object).
  */
-function tidy(result: ExecutionResult, hideSuggestions: boolean): void {
+function tidy(result: ExecutionResult, hideSuggestions: boolean): ExecutionResult {
+  if (!result.errors?.length) return result;
   const requestError = !('data' in result) || result.data == null;
-  for (const error of (result.errors ?? []) as GraphQLError[]) {
-    if (hideSuggestions && error.message.includes('Did you mean')) error.message = error.message.replace(SUGGESTION, '');
-    if (requestError && error.extensions?.['code'] === undefined && error.path === undefined) {
-      (error.extensions as Record<string, unknown>)['code'] = 'BAD_USER_INPUT';
-    }
-  }
+  let changed = false;
+  const errors = result.errors.map((error) => {
+    const message = hideSuggestions ? error.message.replace(SUGGESTION, '') : error.message;
+    const needsCode = requestError && error.extensions?.['code'] === undefined && error.path === undefined;
+    if (message === error.message && !needsCode) return error;
+    changed = true;
+    return new GraphQLError(message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      originalError: error.originalError,
+      extensions: needsCode ? { ...error.extensions, code: 'BAD_USER_INPUT' } : error.extensions,
+    });
+  });
+  return changed ? { ...result, errors } : result;
 }
 
 /**
@@ -33,11 +46,17 @@ export function useClientErrors(options: { hideSuggestions: boolean }): Plugin {
   const { hideSuggestions } = options;
   const fromExecution: EnvelopPlugin = {
     onExecute: () => ({
-      onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, ({ result }) => tidy(result, hideSuggestions)),
+      onExecuteDone: (payload) =>
+        handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
+          const tidied = tidy(result, hideSuggestions);
+          if (tidied !== result) setResult(tidied);
+        }),
     }),
     onSubscribe: () => ({
-      onSubscribeResult: ({ result }) => {
-        if (!(Symbol.asyncIterator in Object(result))) tidy(result as ExecutionResult, hideSuggestions);
+      onSubscribeResult: ({ result, setResult }) => {
+        if (Symbol.asyncIterator in Object(result)) return;
+        const tidied = tidy(result as ExecutionResult, hideSuggestions);
+        if (tidied !== result) setResult(tidied);
       },
     }),
   };

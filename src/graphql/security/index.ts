@@ -7,6 +7,7 @@ import type { OpContext } from '../../platform/op-context.ts';
 import { useDocumentLimits, type DocumentLimits } from './armor.ts';
 import { useUnsupportedMediaTypeError } from './media-type.ts';
 import { createDocumentCaches, type DocumentCache } from './document-cache.ts';
+import { useRequestBodyLimit } from './body-limit.ts';
 import { useClientErrors } from './client-errors.ts';
 import { useCsrfPrevention } from './csrf.ts';
 import { clientAddress as addressFrom, clientAddressOf, identityOf, type AddressSource, type ClientInfo } from './identity.ts';
@@ -23,7 +24,7 @@ export { TOKEN_EXPIRED_CLOSE, resolveTrustedDocument, tooManySubscriptions } fro
 
 /** What the HTTP and graphql-ws servers need from the security settings. */
 export interface TransportSettings {
-  /** yoga `maxRequestBodySize`: larger bodies get 413 before they are read. */
+  /** Body cap in bytes: larger bodies get 413 before they are read (a plugin of {@link Security.plugins}; yoga's own cap is off). */
   readonly maxBodyBytes: number;
   /** Extra request parameters yoga must accept (trusted documents' `documentId`). */
   readonly extraParamNames: readonly string[];
@@ -80,6 +81,7 @@ export async function createSecurity(config: Config, deps: { redis?: Redis | und
   };
 
   const plugins: Plugin<Record<string, unknown>>[] = [
+    useRequestBodyLimit(settings.maxBodyBytes),
     useCsrfPrevention(),
     useUnsupportedMediaTypeError(),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),

@@ -124,7 +124,6 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
     registry,
     endpoint: options.enabled ? '/metrics' : false,
     metrics: {
-      graphql_envelop_request: true,
       graphql_envelop_request_duration: createHistogram({
         registry,
         histogram: {
@@ -157,8 +156,11 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       // TypeInfo on every request (yoga's plugin turns it on by default): measurable per request
       // for no series (issue #6).
       graphql_envelop_deprecated_field: false,
-      graphql_envelop_phase_parse: true,
-      graphql_envelop_phase_validate: true,
+      // Off for the same reason: parse and validation are answered from yoga's caches (their
+      // histograms would read ~0), and the request counter repeats the duration's _count.
+      graphql_envelop_request: false,
+      graphql_envelop_phase_parse: false,
+      graphql_envelop_phase_validate: false,
       graphql_envelop_phase_execute: true,
       graphql_yoga_http_duration: true,
     },

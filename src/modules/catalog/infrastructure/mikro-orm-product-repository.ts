@@ -94,7 +94,7 @@ export class MikroOrmProductRepository implements ProductRepository {
 /**
  * {@link StockReservations} as conditional UPDATEs: `stock >= quantity` in the WHERE clause makes
  * each decrement atomic under concurrency (the row lock serialises competitors, and the loser sees
- * the new stock). Lines are taken in product-id order so concurrent orders cannot deadlock.
+ * the new stock). Rows are locked in product-id order so concurrent orders cannot deadlock.
  * Must run inside the caller's transaction, which the caller rolls back when a line fails.
  */
 export class SqlStockReservations implements StockReservations {
@@ -104,18 +104,30 @@ export class SqlStockReservations implements StockReservations {
   }
 
   async reserve(lines: readonly StockLine[]): Promise<string | undefined> {
-    for (const line of [...lines].sort((a, b) => a.productId.localeCompare(b.productId))) {
-      const rows = await this.#em
-        .getConnection()
-        .execute<{ id: string }[]>(
-          'update catalog_products set stock = stock - ?, updated_at = now() where id = ? and active and stock >= ? returning id',
-          [line.quantity, line.productId, line.quantity],
-          'all',
-          this.#em.getTransactionContext(),
-        );
-      if (rows.length === 0) return line.productId;
-    }
-    return undefined;
+    if (lines.length === 0) return undefined;
+    // One row per product (an update joins each target row once).
+    const merged = new Map<string, number>();
+    for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
+    const sorted = [...merged].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => a.productId.localeCompare(b.productId));
+    // One statement for every line (issue 6: an order was one round trip per line). The CTE locks
+    // the rows in product-id order first, as the former one-update-per-line loop did, so
+    // concurrent orders cannot deadlock; the update then decrements only lines with enough stock.
+    // FOR NO KEY UPDATE is the lock the update itself takes: FOR UPDATE would conflict with the
+    // KEY SHARE locks that order_lines' foreign key takes on the same products (a deadlock).
+    const rows = await this.#em.getConnection().execute<{ id: string }[]>(
+      `with wanted (id, quantity) as (values ${sorted.map(() => '(?::uuid, ?::int)').join(', ')}),
+            locked as (select p.id from catalog_products p where p.id in (select id from wanted) order by p.id for no key update)
+       update catalog_products p set stock = p.stock - w.quantity, updated_at = now()
+         from wanted w
+        where p.id = w.id and p.id in (select id from locked) and p.active and p.stock >= w.quantity
+       returning p.id`,
+      sorted.flatMap((line) => [line.productId, line.quantity]),
+      'all',
+      this.#em.getTransactionContext(),
+    );
+    if (rows.length === sorted.length) return undefined;
+    const reserved = new Set(rows.map((row) => row.id));
+    return sorted.find((line) => !reserved.has(line.productId))!.productId;
   }
 
   async release(lines: readonly StockLine[]): Promise<void> {

@@ -1,5 +1,5 @@
-import type { EntityManager, FilterQuery, InferEntity, QueryOrderMap } from '@mikro-orm/postgresql';
-import { findPage } from '../../../platform/db/find-page.ts';
+import type { EntityManager, InferEntity } from '@mikro-orm/postgresql';
+import { findKeysetPage, type KeysetColumn } from '../../../platform/db/keyset-page.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
 import type { OrderFilter, OrderOrder, OrderReader } from '../application/ports.ts';
@@ -47,15 +47,20 @@ export const toChange = (row: ChangeRow): OrderStatusChange => ({
   reason: row.reason ?? null,
 });
 
-const orderColumn = { CREATED_AT: 'createdAt', NUMBER: 'number', TOTAL: 'totalMinor' } as const;
+const orderColumn: Record<OrderOrder['field'], KeysetColumn> = {
+  CREATED_AT: { column: 'created_at', key: 'createdAt', kind: 'timestamp' },
+  NUMBER: { column: 'number', key: 'number', kind: 'integer' },
+  TOTAL: { column: 'total_minor', key: 'totalMinor', kind: 'integer' },
+};
 
-// Hot reads (every order page loads its lines; every order field its order) skip the query builder
+// Hot reads (every order page, its lines, every order field its order) skip the query builder
 // and entity hydration: MikroORM builds an entity per row even with the identity map off, which
 // cost ~20 µs a row, most of an orders page (issue #6). The columns are aliased to the record's
 // property names, so the same mappers apply; int8 arrives as a string and is converted by them.
-const ORDER_SELECT = `select id, number, customer_id as "customerId", idempotency_key as "idempotencyKey", request_hash as "requestHash",
+const ORDER_COLUMNS = `select id, number, customer_id as "customerId", idempotency_key as "idempotencyKey", request_hash as "requestHash",
   status, currency, subtotal_minor as "subtotalMinor", discount_percent as "discountPercent", discount_minor as "discountMinor",
-  total_minor as "totalMinor", version, created_at as "createdAt", updated_at as "updatedAt" from orders`;
+  total_minor as "totalMinor", version, created_at as "createdAt", updated_at as "updatedAt"`;
+const ORDER_SELECT = `${ORDER_COLUMNS} from orders`;
 const LINE_SELECT = `select order_id as "orderId", position, product_id as "productId", product_name as "productName", quantity,
   unit_price_minor as "unitPriceMinor", line_total_minor as "lineTotalMinor" from order_lines`;
 
@@ -83,18 +88,20 @@ export class MikroOrmOrderReader implements OrderReader {
   }
 
   findPage(filter: OrderFilter, order: OrderOrder, window: Parameters<OrderReader['findPage']>[2]) {
-    const where: FilterQuery<OrderRow> = {};
-    if (filter.customerId !== undefined) where.customerId = filter.customerId;
-    if (filter.statuses !== undefined && filter.statuses.length > 0) where.status = { $in: [...filter.statuses] };
-    if (filter.createdAfter !== undefined || filter.createdBefore !== undefined) {
-      where.createdAt = {
-        ...(filter.createdAfter !== undefined ? { $gte: filter.createdAfter } : {}),
-        ...(filter.createdBefore !== undefined ? { $lt: filter.createdBefore } : {}),
-      };
-    }
-    const direction = order.direction === 'ASC' ? 'asc' : 'desc';
-    const orderBy = [{ [orderColumn[order.field]]: direction }, { id: direction }] as QueryOrderMap<OrderRow>[];
-    return findPage(this.#em, OrderRecord, { where, orderBy, window, map: toOrder });
+    const where: { sql: string; params: unknown[] }[] = [];
+    if (filter.customerId !== undefined) where.push({ sql: 'customer_id = ?', params: [filter.customerId] });
+    if (filter.statuses !== undefined && filter.statuses.length > 0) where.push({ sql: 'status in (?)', params: [[...filter.statuses]] });
+    if (filter.createdAfter !== undefined) where.push({ sql: 'created_at >= ?', params: [filter.createdAfter] });
+    if (filter.createdBefore !== undefined) where.push({ sql: 'created_at < ?', params: [filter.createdBefore] });
+    return findKeysetPage<OrderRow, Order>((sql, params) => this.#rows(sql, [...params]), {
+      select: ORDER_COLUMNS,
+      from: 'from orders',
+      where,
+      orderBy: [orderColumn[order.field], { column: 'id', key: 'id', kind: 'uuid' }],
+      direction: order.direction === 'ASC' ? 'asc' : 'desc',
+      window,
+      map: toOrder,
+    });
   }
 
   async findLines(orderIds: readonly string[]): Promise<OrderLine[]> {

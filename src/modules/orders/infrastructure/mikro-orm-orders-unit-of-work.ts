@@ -105,16 +105,18 @@ class SqlOrdersTransaction implements OrdersTransaction {
     return toOrder(row);
   }
 
-  /** The audit entry and, in the same transaction, its outbox event (published later by the relay). */
+  /**
+   * The audit entry and, in the same transaction, its outbox event (published later by the relay):
+   * one statement, a data-modifying CTE, so a status change costs one round trip less (issue 6).
+   */
   async #insertHistory(change: OrderStatusChange): Promise<void> {
     await this.#execute(
-      `insert into order_status_history (order_id, version, customer_id, from_status, to_status, actor, reason, at)
-       values (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [change.orderId, change.version, change.customerId, change.from, change.to, change.actor, change.reason, change.at],
-    );
-    await this.#execute(
-      'insert into outbox (topic, aggregate_id, version, payload, created_at) values (?, ?, ?, ?::jsonb, ?)',
-      [ORDER_STATUS_TOPIC, change.orderId, change.version, JSON.stringify(this.#wire(change)), change.at],
+      `with history as (
+         insert into order_status_history (order_id, version, customer_id, from_status, to_status, actor, reason, at)
+         values (?, ?, ?, ?, ?, ?, ?, ?))
+       insert into outbox (topic, aggregate_id, version, payload, created_at) values (?, ?, ?, ?::jsonb, ?)`,
+      [change.orderId, change.version, change.customerId, change.from, change.to, change.actor, change.reason, change.at,
+        ORDER_STATUS_TOPIC, change.orderId, change.version, JSON.stringify(this.#wire(change)), change.at],
     );
   }
 }

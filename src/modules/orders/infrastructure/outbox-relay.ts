@@ -31,7 +31,7 @@ export interface OutboxRelayOptions {
  * can publish versions of one order out of order. It publishes them in id order and marks them
  * in the same transaction; if publishing fails or the process dies, the transaction rolls back and
  * the rows are claimed again later (subscribers drop duplicates by version).
- * @returns the workers, with `nudge()` to wake them after a commit and `stop()` for shutdown.
+ * @returns the workers, with `nudge()` to wake one after a commit and `stop()` for shutdown.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): BackgroundWorker & { nudge(): void; relayOnce(): Promise<number> } {
   const relayOnce = async (): Promise<number> => {
@@ -69,10 +69,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): BackgroundWorker 
       onError: (error) => options.logger.warn({ err: error }, 'outbox relay round failed; retrying'),
     }),
   );
+  // A commit wakes one worker, in turn: it drains everything committed so far, including rows
+  // that queued behind others' claims while it ran. Waking every worker cost each an empty claim
+  // (a transaction and a SELECT) per commit (issue 6); the others still poll.
+  let next = 0;
   return {
     relayOnce,
     nudge: () => {
-      for (const worker of workers) worker.wake();
+      workers[next]!.wake();
+      next = (next + 1) % workers.length;
     },
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
