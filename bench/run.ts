@@ -17,7 +17,8 @@
 // BENCH_CONCURRENCY (16), BENCH_POOL_MAX (10), BENCH_SHAPES (S1,S2,S3), BENCH_CONTESTANTS (R,O,A),
 // BENCH_CHECK_SAMPLES (10), BENCH_COUNT_REQUESTS (10), BENCH_ADMIN_URL (a database on the server
 // where CREATE DATABASE may run; default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres),
-// BENCH_DATABASE (ordergraph_bench), BENCH_RESEED (false), BENCH_CPU_PROFILE (a directory: O runs
+// BENCH_DATABASE (ordergraph_bench), BENCH_RESEED (false), BENCH_SUBSCRIPTIONS (true: then runs the
+// subscription benchmark, bench/subscriptions.ts, with its own BENCH_SUBS_* knobs), BENCH_CPU_PROFILE (a directory: O runs
 // with --cpu-prof into it), BENCH_O_ENV (extra KEY=VALUE,… for O, for experiments), BENCH_O_ROOT (run O
 // from another checkout, e.g. a `git worktree` of an earlier commit, for before/after figures).
 // Loopback only; every loop is bounded by rounds × durations. Not part of `npm test`.
@@ -34,6 +35,7 @@ import { cpuSeconds, freePort, loadAverage, machine, postgresCpuDelta, postgresC
 import { writeReport, type BenchRun, type Report } from './lib/report.ts';
 import { DECLINE_ABOVE_MINOR, DOCUMENTS, EXCLUDED_FIELDS, encodeCursor, globalId, type ShapeName } from './lib/shapes.ts';
 import { ADMIN_EMAIL, S3_KEY_PREFIX, ensureBenchDatabase } from './seed.ts';
+import { runSubscriptionBench } from './subscriptions.ts';
 
 const env = process.env;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 5);
@@ -393,3 +395,9 @@ await writeFile(raw, `${JSON.stringify(report, null, 2)}\n`);
 const summary = await writeReport(report, { rawFile: raw.pathname });
 log(summary);
 log(`report: bench/RESULTS.md, chart: bench/results/requests.svg, raw: ${raw.pathname} (${report.durationSeconds.toFixed(0)} s)`);
+
+// 4. Subscriptions (the last section of the report), unless BENCH_SUBSCRIPTIONS=false.
+if (env.BENCH_SUBSCRIPTIONS !== 'false') {
+  log('subscriptions: bench/subscriptions.ts (about 5 minutes)');
+  await runSubscriptionBench({ log });
+}
