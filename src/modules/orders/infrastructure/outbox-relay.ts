@@ -34,7 +34,11 @@ export interface OutboxRelayOptions {
  * @returns the workers, with `nudge()` to wake one after a commit and `stop()` for shutdown.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): BackgroundWorker & { nudge(): void; relayOnce(): Promise<number> } {
-  const relayOnce = async (): Promise<number> => {
+  // Claims started so far, by any worker of this relay (see the drain loop below).
+  let claims = 0;
+  /** One batch: claimed, published, marked. `queued`: a published order has later rows waiting. */
+  const relayBatch = async (): Promise<{ published: number; queued: boolean }> => {
+    claims += 1;
     const em = options.em();
     return em.transactional(async (tx) => {
       const rows = await tx.getConnection().execute<{ id: string; payload: WireChange | string }[]>(
@@ -48,23 +52,41 @@ export function startOutboxRelay(options: OutboxRelayOptions): BackgroundWorker 
         'all',
         tx.getTransactionContext(),
       );
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { published: 0, queued: false };
       for (const row of rows) {
         await options.sink.publishWire(typeof row.payload === 'string' ? (JSON.parse(row.payload) as WireChange) : row.payload);
       }
-      await tx
-        .getConnection()
-        .execute(`update outbox set published_at = now(), attempts = attempts + 1 where id in (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.id), 'run', tx.getTransactionContext());
-      return rows.length;
+      // Marks the batch and, in the same statement, asks whether a later row of one of its orders
+      // waits (a batch takes one row per order, to keep each order's rows in sequence). The outer
+      // query reads the snapshot before the update, so it checks rows after each marked one only.
+      const [marked] = await tx.getConnection().execute<{ queued: boolean }[]>(
+        `with marked as (
+           update outbox set published_at = now(), attempts = attempts + 1 where id in (${rows.map(() => '?').join(', ')})
+           returning id, aggregate_id)
+         select exists (select 1 from outbox e join marked m on e.aggregate_id = m.aggregate_id
+                         where e.published_at is null and e.id > m.id) as queued`,
+        rows.map((r) => r.id),
+        'all',
+        tx.getTransactionContext(),
+      );
+      return { published: rows.length, queued: marked?.queued === true };
     });
   };
+  const relayOnce = async (): Promise<number> => (await relayBatch()).published;
 
   const workers = Array.from({ length: options.concurrency }, () =>
     startLoop({
       intervalMs: options.pollIntervalMs,
       round: async (signal) => {
-        // Drain: keep claiming while there is work, then rest until the next poll or nudge.
-        while (!signal.aborted && (await relayOnce()) > 0);
+        // Drain, then rest until the next poll or nudge. The round ends without another (empty)
+        // claim once a batch was short and left nothing queued behind it (issue 6: that claim
+        // was a transaction and a SELECT per commit), unless another worker claimed meanwhile: it
+        // may have skipped rows queued behind this worker's, claimable now that it committed.
+        while (!signal.aborted) {
+          const before = claims;
+          const { published, queued } = await relayBatch();
+          if (published === 0 || (published < options.batchSize && !queued && claims === before + 1)) break;
+        }
       },
       onError: (error) => options.logger.warn({ err: error }, 'outbox relay round failed; retrying'),
     }),

@@ -69,7 +69,8 @@ export function createChargeOrder(deps: {
     // Recorded even if op.signal was aborted meanwhile: the provider has answered, money may have moved.
     const at = now();
     if (answer.outcome === 'SUCCEEDED') {
-      if (await payments.markSucceeded(pending.id, answer.chargeId, at)) return fromSettled(await payments.findByOrderId(pending.orderId), pending.orderId);
+      const succeeded = await payments.markSucceeded(pending.id, answer.chargeId, at);
+      if (succeeded) return ok(succeeded);
     } else if (await payments.markDeclined(pending.id, answer.code, answer.message, at)) {
       return err(new PaymentDeclinedError(pending.orderId, answer.code, answer.message));
     }
@@ -96,14 +97,12 @@ export function createChargeOrder(deps: {
   return async (op, input) => {
     checkInput(input);
     op.signal.throwIfAborted();
-    let payment = await payments.findByOrderId(input.orderId);
-    if (!payment) {
-      const at = now();
-      const pending = newPendingPayment(input, at);
-      // Losing the insert race to a concurrent call is fine: continue with its row and key.
-      payment = (await payments.insertPending(pending)) ? pending : await payments.findByOrderId(input.orderId);
-      if (!payment) throw new Error(`The payment of order ${input.orderId} vanished while it was being created`);
-    }
+    // Insert first (ON CONFLICT DO NOTHING): a fresh order, the usual case, has no payment yet and
+    // needs no read. A retry, or losing the race to a concurrent call, continues with the stored
+    // row and its key.
+    const pending = newPendingPayment(input, now());
+    const payment = (await payments.insertPending(pending)) ? pending : await payments.findByOrderId(input.orderId);
+    if (!payment) throw new Error(`The payment of order ${input.orderId} vanished while it was being created`);
     if (payment.amountMinor !== input.amountMinor || payment.currency !== input.currency) {
       // The key would make the provider replay the first charge, so a different amount cannot be charged under it.
       throw new RangeError(

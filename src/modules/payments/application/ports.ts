@@ -77,8 +77,11 @@ export interface PaymentRepository {
    * @returns false when a payment for that order (or with that idempotency key) already exists.
    */
   insertPending(payment: Payment & { readonly status: 'PENDING' }): Promise<boolean>;
-  /** PENDING → SUCCEEDED with the provider's charge id; `at` becomes `updatedAt`. */
-  markSucceeded(id: string, chargeId: string, at: Date): Promise<boolean>;
+  /**
+   * PENDING → SUCCEEDED with the provider's charge id; `at` becomes `updatedAt`.
+   * @returns the payment as stored now, or undefined when it was no longer PENDING (nothing changed).
+   */
+  markSucceeded(id: string, chargeId: string, at: Date): Promise<Payment | undefined>;
   /** PENDING → DECLINED with the provider's reason; `at` becomes `updatedAt`. */
   markDeclined(id: string, code: string, message: string, at: Date): Promise<boolean>;
   /** PENDING → VOIDED: the provider confirmed it holds no charge for the payment's key. */

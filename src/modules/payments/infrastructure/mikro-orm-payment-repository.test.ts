@@ -105,9 +105,11 @@ describe('MikroOrmPaymentRepository', () => {
     const payment = await stored(pending());
     const repo = repository();
 
-    expect(await repo.markSucceeded(payment.id, 'ch_1', later)).toBe(true);
-    expect(await repo.markSucceeded(payment.id, 'ch_2', later)).toBe(false);
-    expect(await repo.findByOrderId(payment.orderId)).toEqual({ ...payment, status: 'SUCCEEDED', providerChargeId: 'ch_1', updatedAt: later });
+    const succeeded = { ...payment, status: 'SUCCEEDED', providerChargeId: 'ch_1', updatedAt: later };
+    // The stored row comes back, exactly as a later read returns it.
+    expect(await repo.markSucceeded(payment.id, 'ch_1', later)).toEqual(succeeded);
+    expect(await repo.markSucceeded(payment.id, 'ch_2', later)).toBeUndefined();
+    expect(await repo.findByOrderId(payment.orderId)).toEqual(succeeded);
 
     const refundedAt = new Date(later.getTime() + 60_000);
     expect(await repo.markRefunded(payment.id, 're_1', refundedAt)).toBe(true);
@@ -127,7 +129,7 @@ describe('MikroOrmPaymentRepository', () => {
     const repo = repository();
 
     expect(await repo.markDeclined(payment.id, 'insufficient_funds', 'No funds.', later)).toBe(true);
-    expect(await repo.markSucceeded(payment.id, 'ch_1', later)).toBe(false);
+    expect(await repo.markSucceeded(payment.id, 'ch_1', later)).toBeUndefined();
     expect(await repo.markRefunded(payment.id, 're_1', later)).toBe(false);
     expect(await repo.markDeclined(payment.id, 'other', 'Other.', later)).toBe(false);
 
@@ -145,14 +147,14 @@ describe('MikroOrmPaymentRepository', () => {
     const repo = repository();
 
     expect(await repo.markRefunded(payment.id, 're_1', later)).toBe(false);
-    expect(await repo.markSucceeded(payment.id, 'ch_1', later)).toBe(true);
+    expect(await repo.markSucceeded(payment.id, 'ch_1', later)).toMatchObject({ status: 'SUCCEEDED' });
     expect(await repo.markDeclined(payment.id, 'late', 'Too late.', later)).toBe(false);
 
     expect(await repo.findByOrderId(payment.orderId)).toMatchObject({ status: 'SUCCEEDED', declineCode: null });
   });
 
   it('changes nothing for an unknown payment id', async () => {
-    expect(await repository().markSucceeded(crypto.randomUUID(), 'ch_1', later)).toBe(false);
+    expect(await repository().markSucceeded(crypto.randomUUID(), 'ch_1', later)).toBeUndefined();
   });
 
   it('lets only one of two concurrent settlements win', async () => {

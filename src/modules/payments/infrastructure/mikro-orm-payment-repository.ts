@@ -59,13 +59,16 @@ export class MikroOrmPaymentRepository implements PaymentRepository {
     return result.affectedRows > 0;
   }
 
-  async markSucceeded(id: string, chargeId: string, at: Date): Promise<boolean> {
-    const changed = await this.#em.nativeUpdate(
-      PaymentRecord,
-      { id, status: 'PENDING' },
-      { status: 'SUCCEEDED', providerChargeId: chargeId, updatedAt: at },
+  async markSucceeded(id: string, chargeId: string, at: Date): Promise<Payment | undefined> {
+    // RETURNING hands back the stored row: the charge flow answers with it without a second read (issue 6).
+    const rows = await this.#em.getConnection().execute<Record<string, unknown>[]>(
+      `update payments set status = 'SUCCEEDED', provider_charge_id = ?, updated_at = ? where id = ? and status = 'PENDING' returning *`,
+      [chargeId, at, id],
+      'all',
+      this.#em.getTransactionContext(),
     );
-    return changed > 0;
+    const row = rows[0];
+    return row ? toPayment(this.#em.map(PaymentRecord, row) as Row) : undefined;
   }
 
   async markDeclined(id: string, code: string, message: string, at: Date): Promise<boolean> {

@@ -53,8 +53,8 @@ export class InMemoryPaymentRepository implements PaymentRepository {
     return true;
   }
 
-  async markSucceeded(id: string, chargeId: string, at: Date): Promise<boolean> {
-    return this.#move(id, 'SUCCEEDED', { providerChargeId: chargeId, updatedAt: at });
+  async markSucceeded(id: string, chargeId: string, at: Date): Promise<Payment | undefined> {
+    return this.#move(id, 'SUCCEEDED', { providerChargeId: chargeId, updatedAt: at }) ? this.all().find((p) => p.id === id) : undefined;
   }
 
   async markDeclined(id: string, code: string, message: string, at: Date): Promise<boolean> {
