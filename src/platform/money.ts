@@ -27,11 +27,14 @@ export function currencyExponent(currency: string): number {
 /** Formats minor units as an exact decimal string: (1999, "USD") → "19.99"; (-5, "USD") → "-0.05". */
 export function formatMinor(minor: number, currency: string): string {
   const exponent = currencyExponent(currency);
-  const negative = minor < 0;
-  const digits = Math.abs(minor).toString().padStart(exponent + 1, '0');
-  const whole = digits.slice(0, digits.length - exponent);
-  const fraction = exponent > 0 ? `.${digits.slice(digits.length - exponent)}` : '';
-  return `${negative ? '-' : ''}${whole}${fraction}`;
+  if (exponent === 0) return String(minor);
+  // Integer arithmetic only (% and an exact division), so every safe integer formats exactly;
+  // every Money field of every response comes through here (issue 6 profile).
+  const divisor = 10 ** exponent;
+  const abs = Math.abs(minor);
+  const fraction = String(abs % divisor);
+  const whole = (abs - (abs % divisor)) / divisor;
+  return `${minor < 0 ? '-' : ''}${whole}.${fraction.length < exponent ? '0'.repeat(exponent - fraction.length) + fraction : fraction}`;
 }
 
 /**
