@@ -123,7 +123,9 @@ export interface OrderEvents {
   publish(change: OrderStatusChange): Promise<void>;
   /**
    * Starts listening at once (events published after this call are buffered) and yields them in
-   * arrival order until `signal` aborts or the consumer stops.
+   * arrival order until `signal` aborts or the consumer stops. Each change at most once: a version
+   * of an order that is not newer than one already delivered (a repeat of the at-least-once
+   * outbox relay) is dropped.
    */
   subscribe(signal: AbortSignal): AsyncIterable<OrderStatusChange>;
 }

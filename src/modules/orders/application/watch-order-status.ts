@@ -4,9 +4,6 @@ import { err, ok, type Result } from '../../../platform/result.ts';
 import type { OrderStatusChange } from '../domain/order.ts';
 import type { OrderEvents, OrderReader } from './ports.ts';
 
-/** Most distinct orders an all-orders stream remembers the last version of, for deduplication. */
-const MAX_TRACKED_ORDERS = 10_000;
-
 /**
  * Follows order status changes.
  * - With `orderId`: that order (owner or admin; anyone else gets NOT_FOUND, as for a missing id).
@@ -85,18 +82,40 @@ async function* followOne(
   }
 }
 
-async function* followAll(op: OpContext, live: AsyncIterable<OrderStatusChange>, controller: AbortController): AsyncGenerator<OrderStatusChange> {
-  const lastVersion = new Map<string, number>();
-  try {
-    for await (const change of live) {
-      if (!canSeeOwnedBy(op.viewer, change.customerId)) continue;
-      if ((lastVersion.get(change.orderId) ?? 0) >= change.version) continue;
-      lastVersion.delete(change.orderId);
-      lastVersion.set(change.orderId, change.version);
-      if (lastVersion.size > MAX_TRACKED_ORDERS) lastVersion.delete(lastVersion.keys().next().value!);
-      yield change;
-    }
-  } finally {
-    controller.abort();
-  }
+/**
+ * The live stream filtered to what the viewer may see. A plain iterator rather than an async
+ * generator: every subscriber runs it for every event, and a generator's `for await` and `yield`
+ * cost promise hops that, times 10,000 subscribers, delay the first socket write (issue 6).
+ * Repeats are already dropped by the events port.
+ */
+function followAll(op: OpContext, live: AsyncIterable<OrderStatusChange>, controller: AbortController): AsyncIterableIterator<OrderStatusChange> {
+  const source = live[Symbol.asyncIterator]();
+  const pull = (): Promise<IteratorResult<OrderStatusChange>> =>
+    source.next().then(
+      (result) => {
+        if (result.done) controller.abort();
+        else if (!canSeeOwnedBy(op.viewer, result.value.customerId)) return pull();
+        return result;
+      },
+      (error: unknown) => {
+        controller.abort();
+        throw error;
+      },
+    );
+  return {
+    next: pull,
+    return: async () => {
+      controller.abort();
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    throw: async (error?: unknown) => {
+      controller.abort();
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

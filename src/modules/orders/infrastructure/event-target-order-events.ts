@@ -22,6 +22,12 @@ export interface WireChange {
 /** The JSON-safe form of a change. */
 export const toWireChange = (change: OrderStatusChange): WireChange => ({ ...change, at: change.at.toISOString() });
 
+/**
+ * Orders whose last delivered version an instance remembers to drop repeats: a repeat comes from a
+ * relay retry, seconds after the original, long before 10,000 other orders have changed.
+ */
+const MAX_TRACKED_ORDERS = 10_000;
+
 /** Events a slow subscriber may fall behind by before its stream is ended (it can resume with afterVersion). */
 const MAX_BUFFERED = 1_000;
 
@@ -41,8 +47,17 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 export class EventTargetOrderEvents implements OrderEvents {
   readonly #target: EventTarget;
   readonly #subscribers = new Set<(change: OrderStatusChange) => void>();
+  /** The last version delivered per order (most recent orders last; at most MAX_TRACKED_ORDERS). */
+  readonly #lastVersion = new Map<string, number>();
   readonly #onEvent = (event: Event) => {
     const wire = (event as CustomEvent<WireChange>).detail;
+    // The relay publishes at least once: a repeated or older version is dropped here, once for
+    // every subscriber of this instance, instead of each subscription keeping a map (issue 6).
+    const last = this.#lastVersion.get(wire.orderId);
+    if (last !== undefined && wire.version <= last) return;
+    this.#lastVersion.delete(wire.orderId);
+    this.#lastVersion.set(wire.orderId, wire.version);
+    if (this.#lastVersion.size > MAX_TRACKED_ORDERS) this.#lastVersion.delete(this.#lastVersion.keys().next().value!);
     const change: OrderStatusChange = { ...wire, at: new Date(wire.at) };
     for (const deliver of this.#subscribers) deliver(change);
   };

@@ -641,10 +641,15 @@ export class InMemoryOrderEvents implements OrderEvents {
     return this.#listeners.size;
   }
 
+  readonly #lastVersion = new Map<string, number>();
+
   async publish(change: OrderStatusChange): Promise<void> {
     await this.onPublish?.(change);
     if (this.publishError) throw this.publishError;
     this.published.push(change);
+    // The port's promise: a version not newer than one delivered is dropped.
+    if ((this.#lastVersion.get(change.orderId) ?? 0) >= change.version) return;
+    this.#lastVersion.set(change.orderId, change.version);
     for (const listener of [...this.#listeners]) listener(change);
   }
 
