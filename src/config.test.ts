@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       env: 'development',
-      http: { host: '127.0.0.1', port: 4000, graphiql: true },
+      http: { host: '127.0.0.1', port: 4000, graphiql: true, jit: true },
       database: { url: undefined, migrateOnStart: true },
       seedDemoData: true,
       currency: 'USD',
@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     [{ STORE_CURRENCY: 'usd' }, 'STORE_CURRENCY'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ SEED_DEMO_DATA: 'maybe' }, 'SEED_DEMO_DATA'],
+    [{ GRAPHQL_JIT: 'sometimes' }, 'GRAPHQL_JIT'],
     [{ PAYMENT_SIMULATED_DECLINE_ABOVE: '1,000' }, 'PAYMENT_SIMULATED_DECLINE_ABOVE'],
   ])('rejects %o naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

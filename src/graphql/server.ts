@@ -4,7 +4,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, getVariableValues } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../platform/logger.ts';
 import { anonymous, audienceOf, type OpContext, type Viewer } from '../platform/op-context.ts';
@@ -100,14 +100,22 @@ const returnRequestId: Plugin<Record<string, unknown>> = {
  * graphql-jit for queries and mutations (ADR 0008): each validated document is compiled once into
  * a function (cached with the document by yoga's parser cache) instead of being interpreted field
  * by field per request. Subscriptions keep graphql-js: their events are executed once per
- * audience already (see {@link useSharedSubscriptionEvents}). A document jit cannot compile
- * runs as its error result, logged once.
+ * audience already (see {@link useSharedSubscriptionEvents}). Requests whose variables do not
+ * coerce, and documents jit cannot compile (logged once), run on the standard executor. Answers
+ * are the same either way (test/e2e/jit-equivalence.test.ts).
  */
 function useJit(logger: Logger): Plugin<Record<string, unknown>> {
   return useGraphQlJit(
     {},
     {
-      enableIf: (args) => getOperationAST(args.document, args.operationName ?? undefined)?.operation !== 'subscription',
+      enableIf: (args) => {
+        const operation = getOperationAST(args.document, args.operationName ?? undefined);
+        if (!operation || operation.operation === 'subscription') return false;
+        // Variables that do not coerce are answered by the standard executor, so the client gets
+        // its messages and HTTP 400 (jit words them differently and answers 200).
+        const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+        return coerced.errors === undefined;
+      },
       onError: (result) => logger.error({ errors: result.errors }, 'graphql-jit could not compile a document'),
     },
   ) as Plugin<Record<string, unknown>>;

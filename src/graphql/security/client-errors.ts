@@ -1,6 +1,6 @@
 import { handleStreamOrSingleExecutionResult, type Plugin as EnvelopPlugin } from '@envelop/core';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type SourceLocation } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 // graphql-js appends " Did you mean …?" (a field, argument, type, enum value or input field
@@ -14,25 +14,40 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g;
  * @returns the same result when nothing changes, else a copy with new error objects (graphql-jit's
  * errors are frozen: read-only message, no extensions object).
  */
-function tidy(result: ExecutionResult, hideSuggestions: boolean): ExecutionResult {
+function tidy(result: ExecutionResult, hideSuggestions: boolean, document?: DocumentNode): ExecutionResult {
   if (!result.errors?.length) return result;
   const requestError = !('data' in result) || result.data == null;
+  const source = document?.loc?.source;
   let changed = false;
   const errors = result.errors.map((error) => {
     const message = hideSuggestions ? error.message.replace(SUGGESTION, '') : error.message;
     const needsCode = requestError && error.extensions?.['code'] === undefined && error.path === undefined;
-    if (message === error.message && !needsCode) return error;
+    // graphql-jit's errors carry `locations` but neither nodes nor positions, from which yoga
+    // rebuilds them when it writes the response: positions in the source keep them.
+    const needsPositions = !error.nodes && !error.positions && error.locations !== undefined && source !== undefined;
+    if (message === error.message && !needsCode && !needsPositions) return error;
     changed = true;
     return new GraphQLError(message, {
       nodes: error.nodes,
-      source: error.source,
-      positions: error.positions,
+      source: needsPositions ? source : error.source,
+      positions: needsPositions ? error.locations!.map((location) => positionOf(source!.body, location)) : error.positions,
       path: error.path,
       originalError: error.originalError,
       extensions: needsCode ? { ...error.extensions, code: 'BAD_USER_INPUT' } : error.extensions,
     });
   });
   return changed ? { ...result, errors } : result;
+}
+
+/** The character offset of a 1-based line and column in `body` (lines end at \r\n, \n or \r, as graphql-js counts them). */
+function positionOf(body: string, location: SourceLocation): number {
+  let offset = 0;
+  for (let line = 1; line < location.line; line += 1) {
+    const end = body.slice(offset).search(/\r\n|[\n\r]/);
+    if (end < 0) break;
+    offset += end + (body.startsWith('\r\n', offset + end) ? 2 : 1);
+  }
+  return offset + location.column - 1;
 }
 
 /**
@@ -45,10 +60,10 @@ function tidy(result: ExecutionResult, hideSuggestions: boolean): ExecutionResul
 export function useClientErrors(options: { hideSuggestions: boolean }): Plugin {
   const { hideSuggestions } = options;
   const fromExecution: EnvelopPlugin = {
-    onExecute: () => ({
+    onExecute: ({ args }) => ({
       onExecuteDone: (payload) =>
         handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
-          const tidied = tidy(result, hideSuggestions);
+          const tidied = tidy(result, hideSuggestions, args.document);
           if (tidied !== result) setResult(tidied);
         }),
     }),
