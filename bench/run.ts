@@ -24,14 +24,14 @@
 // Loopback only; every loop is bounded by rounds × durations. Not part of `npm test`.
 import { generateKeyPairSync, randomUUID, createPublicKey } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { JoseTokenService } from '../src/modules/customers/infrastructure/jose-token-service.ts';
 import { startStatementCounter, type SeenStatement } from './lib/pg-counter.ts';
-import { cpuSeconds, freePort, loadAverage, machine, postgresCpuDelta, postgresCpuSnapshot, startServer, type ServerProcess } from './lib/proc.ts';
+import { freePort } from '../test/support/net.ts';
+import { startOtlpSink } from './lib/otlp-sink.ts';
+import { cpuSeconds, loadAverage, machine, postgresCpuDelta, postgresCpuSnapshot, startServer, type ServerProcess } from './lib/proc.ts';
 import { writeReport, type BenchRun, type Report } from './lib/report.ts';
 import { DECLINE_ABOVE_MINOR, DOCUMENTS, EXCLUDED_FIELDS, encodeCursor, globalId, type ShapeName } from './lib/shapes.ts';
 import { ADMIN_EMAIL, S3_KEY_PREFIX, ensureBenchDatabase } from './seed.ts';
@@ -122,15 +122,8 @@ const s3Request = (token: string, lines: { productId: string; quantity: number }
 
 // ---------------------------------------------------------------------------------------------
 // Contestants.
-/** An OTLP/HTTP endpoint that accepts and discards: O exports its spans as in production (docker/compose.yaml). */
-let otlpExports = 0;
-const sink = createServer((request, response) => {
-  otlpExports += 1;
-  request.resume();
-  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-});
-await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+// O exports its spans as in production (docker/compose.yaml), to an endpoint that discards them.
+const sink = await startOtlpSink();
 
 const extraOEnv = Object.fromEntries(
   (env.BENCH_O_ENV ?? '')
@@ -154,7 +147,7 @@ const oEnv = (url: string, extra: Record<string, string> = {}): Record<string, s
   JWT_PRIVATE_KEY: privatePem,
   JWT_TTL_SECONDS: String(TOKEN_TTL_SECONDS),
   OTEL_SERVICE_NAME: 'ordergraph',
-  OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+  OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
   RATE_LIMIT_COST: '999999999/60',
   RATE_LIMIT_PLACE_ORDER: '999999999/60',
   PAYMENT_SIMULATED_LATENCY_MS: '0',
@@ -382,12 +375,12 @@ try {
   }
 } finally {
   for (const server of Object.values(servers)) await server.stop().catch(() => undefined);
-  await new Promise<void>((resolve) => sink.close(() => resolve()));
+  await sink.close();
   await db.close();
 }
 report.loadAverage.end = loadAverage();
 report.durationSeconds = (Date.now() - started) / 1_000;
-report.otlpExports = otlpExports;
+report.otlpExports = sink.requests();
 
 const raw = new URL(`./results/raw/requests-${report.date.replaceAll(':', '-')}.json`, import.meta.url);
 await mkdir(new URL('./results/raw/', import.meta.url), { recursive: true });

@@ -9,32 +9,15 @@
 // Knobs: BENCH_ROUNDS (pairs, default 8), BENCH_ROUND_MS (default 5000), BENCH_CONCURRENCY (default 16).
 // Loopback only; every loop is bounded by rounds × round time. Not part of `npm test`.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTestDatabase } from '../test/support/database.ts';
 import { generateJwtKey, gql, PRODUCTS, startGateway, type Gateway } from '../test/ops/support/gateway.ts';
 import { freePort } from '../test/support/net.ts';
+import { startOtlpSink } from './lib/otlp-sink.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WARMUP_MS = 5_000;
-
-/** An OTLP/HTTP endpoint that accepts and discards, so export costs the gateway what it would in production. */
-async function startSink(): Promise<{ endpoint: string; requests: () => number; close: () => Promise<void> }> {
-  let requests = 0;
-  const server = createServer((request, response) => {
-    requests += 1;
-    request.resume();
-    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests: () => requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Closed-loop load: CONCURRENCY workers send the Products query back to back for `ms`. */
 async function load(gateway: Gateway, ms: number): Promise<{ rps: number; p50: number; p99: number; failures: number }> {
@@ -73,7 +56,7 @@ const median = (values: number[]) => {
 };
 
 const db = await createTestDatabase();
-const sink = await startSink();
+const sink = await startOtlpSink();
 const jwtKey = generateJwtKey();
 // Production mode (no GraphiQL, quiet logs), without rate limits: they would cap both sides alike.
 const common = { DATABASE_URL: db.url, DB_POOL_MAX: String(db.poolMax), JWT_PRIVATE_KEY: jwtKey, LOG_LEVEL: 'warn', NODE_ENV: 'production', SEED_DEMO_DATA: 'false', RATE_LIMITS: 'false' };

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { terminate } from '../../test/support/process.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,15 +14,6 @@ export interface ServerProcess {
   /** Last lines of stderr, for failure messages. */
   stderr(): string;
   stop(): Promise<void>;
-}
-
-/** A port the OS reports free on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**
@@ -55,13 +46,7 @@ export async function startServer(name: string, args: string[], env: Record<stri
     pid: child.pid!,
     child,
     stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => terminate(child, exited),
   };
 }
 

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { terminate } from '../../test/support/process.ts';
 
 /** The repository root (commands run from there, as `npm start` does). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -86,13 +87,7 @@ export async function startServerProcess(options: {
     child,
     output: () => raw,
     memory: () => readMemory(url),
-    async stop(timeoutMs = 30_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (timeoutMs = 30_000) => terminate(child, exited, timeoutMs),
   };
 }
 

@@ -1,6 +1,5 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../platform/uuid.ts';
 
 /**
  * Decodes a Relay global id of the given type into the internal UUID.
@@ -11,7 +10,7 @@ export function parseGlobalId(globalId: string, typename: string): string | unde
   if (globalId.length > 200) return undefined;
   try {
     const decoded = decodeGlobalID(globalId);
-    return decoded.typename === typename && UUID.test(decoded.id) ? decoded.id.toLowerCase() : undefined;
+    return decoded.typename === typename && isUuid(decoded.id) ? decoded.id.toLowerCase() : undefined;
   } catch {
     return undefined;
   }

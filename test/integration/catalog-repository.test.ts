@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { Cursor, type MikroORM } from '@mikro-orm/postgresql';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { beforeAll, describe, it, expect } from 'vitest';
+import { Cursor } from '@mikro-orm/postgresql';
+import { useTestDatabase } from '../support/test-database.ts';
+import { walkBackward as walkPagesBackward, walkForward as walkPagesForward } from '../support/paging.ts';
 import type { Product } from '../../src/modules/catalog/domain/product.ts';
 import type { ProductFilter, ProductOrder, StockLine } from '../../src/modules/catalog/application/ports.ts';
 import { MikroOrmProductRepository, SqlStockReservations } from '../../src/modules/catalog/infrastructure/mikro-orm-product-repository.ts';
@@ -33,16 +34,8 @@ const ids = (items: readonly { id: string }[]) => items.map((item) => item.id);
 class Rollback extends Error {}
 
 describe('MikroOrmProductRepository', () => {
-  let db: TestDatabase;
-  let orm: MikroORM;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    orm = await db.openOrm();
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
-  const repo = () => new MikroOrmProductRepository(orm.em.fork());
+  const database = useTestDatabase();
+  const repo = () => new MikroOrmProductRepository(database.orm.em.fork());
   const stockOf = async (id: string) => (await repo().findByIds([id]))[0]?.stock;
 
   describe('insert, findByIds and update', () => {
@@ -208,7 +201,7 @@ describe('MikroOrmProductRepository', () => {
     // The app writes millisecond Dates, so only rows written by SQL (the column default, imports,
     // manual fixes) trigger it today.
     it('pages by CREATED_AT over rows stamped with microseconds, visiting each exactly once', async () => {
-      const conn = orm.em.fork().getConnection();
+      const conn = database.orm.em.fork().getConnection();
       const skus = ['USEC-PROBE-A', 'USEC-PROBE-B', 'USEC-PROBE-C'];
       for (const [i, sku] of skus.entries()) {
         await conn.execute(
@@ -233,7 +226,7 @@ describe('MikroOrmProductRepository', () => {
 
   describe('SqlStockReservations inside em.transactional', () => {
     const reserveIn = (lines: readonly StockLine[], rollback = false) =>
-      orm.em.fork().transactional(async (em) => {
+      database.orm.em.fork().transactional(async (em) => {
         const short = await new SqlStockReservations(em).reserve(lines);
         if (rollback) throw new Rollback();
         return short;
@@ -256,7 +249,7 @@ describe('MikroOrmProductRepository', () => {
       const plenty = await inserted({ stock: 10 });
       const short = await inserted({ stock: 1 });
       const lines = [{ productId: plenty.id, quantity: 2 }, { productId: short.id, quantity: 2 }];
-      const answer = await orm.em.fork().transactional(async (em) => new SqlStockReservations(em).reserve(lines));
+      const answer = await database.orm.em.fork().transactional(async (em) => new SqlStockReservations(em).reserve(lines));
       expect(answer).toBe(short.id);
       // The caller rolls back on a miss; reserving in the transaction's context makes that undo everything.
       await expect(reserveIn(lines, true)).rejects.toBeInstanceOf(Rollback);
@@ -273,7 +266,7 @@ describe('MikroOrmProductRepository', () => {
       const product = await inserted({ stock: 5 });
       const outcomes = await Promise.all(
         Array.from({ length: 20 }, () =>
-          orm.em
+          database.orm.em
             .fork()
             .transactional(async (em) => {
               const short = await new SqlStockReservations(em).reserve([{ productId: product.id, quantity: 1 }]);
@@ -328,14 +321,14 @@ describe('MikroOrmProductRepository', () => {
       const lines = [{ productId: a.id, quantity: 5 }, { productId: b.id, quantity: 2 }];
       expect(await reserveIn(lines)).toBeUndefined();
       expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([1, 0]);
-      await orm.em.fork().transactional(async (em) => new SqlStockReservations(em).release(lines));
+      await database.orm.em.fork().transactional(async (em) => new SqlStockReservations(em).release(lines));
       expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([6, 2]);
     });
 
     it('release is undone with its transaction', async () => {
       const product = await inserted({ stock: 1 });
       await expect(
-        orm.em.fork().transactional(async (em) => {
+        database.orm.em.fork().transactional(async (em) => {
           await new SqlStockReservations(em).release([{ productId: product.id, quantity: 9 }]);
           throw new Rollback();
         }),
@@ -347,8 +340,7 @@ describe('MikroOrmProductRepository', () => {
 
 describe('MikroOrmProductRepository.findPage ordering and paging', () => {
   // A database of its own: the whole table is the fixture, so paging must visit exactly it.
-  let db: TestDatabase;
-  let orm: MikroORM;
+  const database = useTestDatabase();
   const at = (minutes: number) => new Date(T0 + minutes * 60_000);
   // Ties on every ordering field (same name, same price, same instant) exercise the id tie-break.
   // Names are capitalised single words, so that any collation orders them like JS does.
@@ -364,14 +356,9 @@ describe('MikroOrmProductRepository.findPage ordering and paging', () => {
     newProduct({ name: 'Gasket', priceMinor: 100_000_000, stock: 1_000_000, createdAt: at(6) }),
   ];
   beforeAll(async () => {
-    db = await createTestDatabase();
-    orm = await db.openOrm();
     for (const product of fixtures) await repo().insert(product);
   });
-  afterAll(async () => {
-    await db?.close();
-  });
-  const repo = () => new MikroOrmProductRepository(orm.em.fork());
+  const repo = () => new MikroOrmProductRepository(database.orm.em.fork());
 
   const sortValue = (p: Product, order: ProductOrder) =>
     order.field === 'NAME' ? p.name : order.field === 'PRICE' ? p.priceMinor : p.createdAt.getTime();
@@ -392,36 +379,14 @@ describe('MikroOrmProductRepository.findPage ordering and paging', () => {
   };
 
   /** Pages forward to the end, checking the page info of every page; returns the ids in visit order. */
-  const walkForward = async (filter: ProductFilter, order: ProductOrder, size: number) => {
-    const seen: string[] = [];
-    let after: string | undefined;
-    for (let pages = 0; pages < 50; pages += 1) {
-      const current = await page(filter, order, after === undefined ? { first: size } : { first: size, after });
-      seen.push(...ids(current.edges.map((edge) => edge.node)));
-      expect(current.pageInfo.hasPreviousPage).toBe(after !== undefined);
+  const walkForward = (filter: ProductFilter, order: ProductOrder, size: number) =>
+    walkPagesForward((window) => page(filter, order, window), size, (current) => {
       expect(current.pageInfo.startCursor).toBe(current.edges[0]?.cursor ?? null);
       expect(current.pageInfo.endCursor).toBe(current.edges.at(-1)?.cursor ?? null);
-      if (!current.pageInfo.hasNextPage) return seen;
-      expect(current.edges).toHaveLength(size);
-      after = current.pageInfo.endCursor ?? undefined;
-    }
-    throw new Error('paging did not end');
-  };
+    });
 
   /** Pages backward from the end to the start; returns the ids in display order. */
-  const walkBackward = async (filter: ProductFilter, order: ProductOrder, size: number) => {
-    const pagesSeen: string[][] = [];
-    let before: string | undefined;
-    for (let pages = 0; pages < 50; pages += 1) {
-      const current = await page(filter, order, before === undefined ? { last: size } : { last: size, before });
-      pagesSeen.unshift(ids(current.edges.map((edge) => edge.node)));
-      expect(current.pageInfo.hasNextPage).toBe(before !== undefined);
-      if (!current.pageInfo.hasPreviousPage) return pagesSeen.flat();
-      expect(current.edges).toHaveLength(size);
-      before = current.pageInfo.startCursor ?? undefined;
-    }
-    throw new Error('paging did not end');
-  };
+  const walkBackward = (filter: ProductFilter, order: ProductOrder, size: number) => walkPagesBackward((window) => page(filter, order, window), size);
 
   const orders: ProductOrder[] = (['NAME', 'PRICE', 'CREATED_AT'] as const).flatMap((field) =>
     (['ASC', 'DESC'] as const).map((direction) => ({ field, direction })),

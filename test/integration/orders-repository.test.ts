@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { Cursor, type MikroORM } from '@mikro-orm/postgresql';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { beforeAll, describe, it, expect } from 'vitest';
+import { Cursor } from '@mikro-orm/postgresql';
+import { useTestDatabase } from '../support/test-database.ts';
+import { walkBackward as walkPagesBackward, walkForward as walkPagesForward } from '../support/paging.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../../src/modules/orders/domain/order.ts';
 import type { OrderStatus } from '../../src/modules/orders/domain/status-machine.ts';
 import type { OrderFilter, OrderOrder, OrdersTransaction } from '../../src/modules/orders/application/ports.ts';
@@ -12,19 +13,11 @@ import { err, ok } from '../../src/platform/result.ts';
 type Draft = Omit<Order, 'number'>;
 type DraftLine = Omit<OrderLine, 'orderId'>;
 
-let db: TestDatabase;
-let orm: MikroORM;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await db.openOrm();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const database = useTestDatabase();
 
-const uow = () => new MikroOrmOrdersUnitOfWork(orm.em.fork());
-const reader = () => new MikroOrmOrderReader(orm.em.fork());
-const sql = <R = Record<string, unknown>>(query: string, params: unknown[] = []) => orm.em.fork().getConnection().execute<R[]>(query, params);
+const uow = () => new MikroOrmOrdersUnitOfWork(database.orm.em.fork());
+const reader = () => new MikroOrmOrderReader(database.orm.em.fork());
+const sql = <R = Record<string, unknown>>(query: string, params: unknown[] = []) => database.orm.em.fork().getConnection().execute<R[]>(query, params);
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -34,7 +27,7 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * transactions run one after another there and a rendezvous would wait forever: no-op.
  */
 const rendezvous = (parties: number): (() => Promise<void>) => {
-  if (db.embedded) return async () => {};
+  if (database.db.embedded) return async () => {};
   let waiting = 0;
   let release!: () => void;
   const all = new Promise<void>((resolve) => {
@@ -458,32 +451,8 @@ describe('MikroOrmOrderReader.findPage', () => {
   };
   const pageIds = (p: { edges: readonly { node: Order }[] }) => p.edges.map((edge) => edge.node.id);
 
-  const walkForward = async (filter: OrderFilter, order: OrderOrder, size: number) => {
-    const seen: string[] = [];
-    let after: string | undefined;
-    for (let pages = 0; pages < 50; pages += 1) {
-      const current = await page(filter, order, after === undefined ? { first: size } : { first: size, after });
-      seen.push(...pageIds(current));
-      expect(current.pageInfo.hasPreviousPage).toBe(after !== undefined);
-      if (!current.pageInfo.hasNextPage) return seen;
-      expect(current.edges).toHaveLength(size);
-      after = current.pageInfo.endCursor ?? undefined;
-    }
-    throw new Error('paging did not end');
-  };
-  const walkBackward = async (filter: OrderFilter, order: OrderOrder, size: number) => {
-    const pages: string[][] = [];
-    let before: string | undefined;
-    for (let n = 0; n < 50; n += 1) {
-      const current = await page(filter, order, before === undefined ? { last: size } : { last: size, before });
-      pages.unshift(pageIds(current));
-      expect(current.pageInfo.hasNextPage).toBe(before !== undefined);
-      if (!current.pageInfo.hasPreviousPage) return pages.flat();
-      expect(current.edges).toHaveLength(size);
-      before = current.pageInfo.startCursor ?? undefined;
-    }
-    throw new Error('paging did not end');
-  };
+  const walkForward = (filter: OrderFilter, order: OrderOrder, size: number) => walkPagesForward((window) => page(filter, order, window), size);
+  const walkBackward = (filter: OrderFilter, order: OrderOrder, size: number) => walkPagesBackward((window) => page(filter, order, window), size);
 
   const orderings: OrderOrder[] = (['CREATED_AT', 'NUMBER', 'TOTAL'] as const).flatMap((field) =>
     (['ASC', 'DESC'] as const).map((direction) => ({ field, direction })),

@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../support/test-database.ts';
 import { startOutboxRelay } from '../../src/modules/orders/infrastructure/outbox-relay.ts';
 import { ORDER_STATUS_TOPIC, type WireChange } from '../../src/modules/orders/infrastructure/event-target-order-events.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -8,15 +7,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 // The relay on a real database: every committed row published once, in order per order, woken
 // by nudges alone (the poll interval is far longer than any wait here).
 
-let db: TestDatabase;
-let orm: MikroORM;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await db.openOrm();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const database = useTestDatabase();
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,7 +17,7 @@ afterEach(async () => {
 /** Commits one outbox row for `orderId` at `version`, as a status change does. */
 async function commitChange(orderId: string, version: number): Promise<void> {
   const change: WireChange = { orderId, customerId: orderId, version, from: null, to: 'PENDING', at: new Date().toISOString(), actor: null, reason: null };
-  await orm.em.fork().getConnection().execute('insert into outbox (topic, aggregate_id, version, payload, created_at) values (?, ?, ?, ?::jsonb, now())', [
+  await database.orm.em.fork().getConnection().execute('insert into outbox (topic, aggregate_id, version, payload, created_at) values (?, ?, ?, ?::jsonb, now())', [
     ORDER_STATUS_TOPIC,
     orderId,
     version,
@@ -36,7 +27,7 @@ async function commitChange(orderId: string, version: number): Promise<void> {
 
 function relayInto(published: WireChange[], options: { concurrency: number; batchSize: number; publishDelayMs?: number }) {
   const relay = startOutboxRelay({
-    em: () => orm.em.fork(),
+    em: () => database.orm.em.fork(),
     sink: {
       async publishWire(change) {
         // Holding a claim a little while lets the other worker meet it (rows queued behind it).

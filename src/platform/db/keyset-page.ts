@@ -1,6 +1,7 @@
 import { err, ok, type Result } from '../result.ts';
 import type { ValidationError } from '../errors.ts';
 import { invalidCursor, type Page, type PageWindow } from '../pagination.ts';
+import { isUuid } from '../uuid.ts';
 
 /**
  * One column of a keyset ordering: its SQL name, the property of a selected row that holds it,
@@ -15,8 +16,6 @@ export interface KeysetColumn {
 
 /** Runs one SQL statement with `?` placeholders (MikroORM's raw `execute`) and returns its rows. */
 export type RunSql = <R>(sql: string, params: readonly unknown[]) => Promise<R[]>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Cursor: base64url of the JSON array of the ordering's values (MikroORM `Cursor.encode`). */
 const encodeCursor = (values: readonly unknown[]): string => Buffer.from(JSON.stringify(values)).toString('base64url');
@@ -42,7 +41,7 @@ function decodeCursor(cursor: string, columns: readonly KeysetColumn[]): unknown
     const value: unknown = values[i];
     if (column.kind === 'timestamp') return typeof value === 'string' && !Number.isNaN(Date.parse(value));
     if (column.kind === 'integer') return typeof value === 'number' && Number.isSafeInteger(value);
-    return typeof value === 'string' && UUID.test(value);
+    return typeof value === 'string' && isUuid(value);
   });
   return valid ? values : undefined;
 }
@@ -74,8 +73,10 @@ export async function findKeysetPage<R extends Record<string, unknown>, V>(
   const backward = window.last !== undefined;
   const size = backward ? window.last : window.first;
   const cursor = backward ? window.before : window.after;
-  const conditions = where.map((w) => w.sql);
-  const params: unknown[] = where.flatMap((w) => w.params);
+  const filterSql = where.length > 0 ? where.map((w) => w.sql).join(' and ') : undefined;
+  const filterParams = where.flatMap((w) => w.params);
+  const conditions = filterSql ? [filterSql] : [];
+  const params: unknown[] = [...filterParams];
   if (cursor !== undefined) {
     const values = decodeCursor(cursor, orderBy);
     if (!values) return err(invalidCursor(backward ? 'before' : 'after'));
@@ -93,8 +94,6 @@ export async function findKeysetPage<R extends Record<string, unknown>, V>(
   if (more) rows.pop();
   if (backward) rows.reverse();
   const cursorOf = (row: R) => encodeCursor(orderBy.map((column) => cursorValue(row, column)));
-  const countParams = where.flatMap((w) => w.params);
-  const countWhere = where.length > 0 ? ` where ${where.map((w) => w.sql).join(' and ')}` : '';
   return ok({
     // Each edge's cursor is encoded only if the client selects it (most ask for pageInfo.endCursor only).
     edges: rows.map((row) => ({
@@ -110,7 +109,7 @@ export async function findKeysetPage<R extends Record<string, unknown>, V>(
       endCursor: rows.length > 0 ? cursorOf(rows.at(-1)!) : null,
     },
     totalCount: async () => {
-      const [row] = await run<{ count: string | number }>(`select count(*) as count ${from}${countWhere}`, countParams);
+      const [row] = await run<{ count: string | number }>(`select count(*) as count ${from}${filterSql ? ` where ${filterSql}` : ''}`, filterParams);
       return Number(row?.count ?? 0);
     },
   });

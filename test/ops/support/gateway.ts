@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { DEMO_ACCOUNTS } from '../../../src/demo/seed.ts';
+import { terminate } from '../../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -143,13 +144,7 @@ export async function startGateway(env: Record<string, string>, options: { start
     output: () => raw,
     exited,
     waitForLog,
-    async stop(timeoutMs = 30_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (timeoutMs = 30_000) => terminate(child, exited, timeoutMs),
   };
 }
 

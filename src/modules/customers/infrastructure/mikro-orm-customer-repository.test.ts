@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
+import { beforeAll, describe, it, expect } from 'vitest';
+import { useTestDatabase } from '../../../../test/support/test-database.ts';
 import type { Customer } from '../domain/customer.ts';
 import { MikroOrmCustomerRepository } from './mikro-orm-customer-repository.ts';
 
-let db: TestDatabase;
-let orm: MikroORM;
+const database = useTestDatabase();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await db.openOrm();
-});
-afterAll(async () => {
-  await db?.close();
-});
-
-const repo = () => new MikroOrmCustomerRepository(orm.em.fork());
+const repo = () => new MikroOrmCustomerRepository(database.orm.em.fork());
 const newCustomer = (fields: Partial<Customer> = {}): Customer => {
   const at = fields.createdAt ?? new Date('2026-02-01T10:00:00.000Z');
   return {

@@ -4,6 +4,7 @@ import type { PageWindow } from '../../../platform/pagination.ts';
 import type { Customer, CustomerTier } from '../domain/customer.ts';
 import type { CustomerRepository } from '../application/ports.ts';
 import { CustomerRecord } from './customer.entity.ts';
+import { isUuid } from '../../../platform/uuid.ts';
 
 type Row = InferEntity<typeof CustomerRecord>;
 
@@ -18,8 +19,6 @@ const toCustomer = (row: Pick<Row, keyof Customer>): Customer => ({
 });
 
 // The column is `uuid`: anything else would reach PostgreSQL as a cast error instead of "not found".
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** {@link CustomerRepository} on MikroORM; reads bypass the identity map and load the password hash only for sign-in. */
 export class MikroOrmCustomerRepository implements CustomerRepository {
   readonly #em: EntityManager;
@@ -28,7 +27,7 @@ export class MikroOrmCustomerRepository implements CustomerRepository {
   }
 
   async findByIds(ids: readonly string[]): Promise<Customer[]> {
-    const valid = ids.filter((id) => UUID.test(id));
+    const valid = ids.filter((id) => isUuid(id));
     if (valid.length === 0) return [];
     // Raw rather than em.find: every order's customer comes through here, and MikroORM builds an
     // entity per row even with the identity map off (issue #6). Never the password hash.
@@ -66,7 +65,7 @@ export class MikroOrmCustomerRepository implements CustomerRepository {
   }
 
   async updateTier(id: string, tier: CustomerTier, at: Date): Promise<Customer | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const changed = await this.#em.nativeUpdate(CustomerRecord, { id }, { tier, updatedAt: at });
     if (changed === 0) return undefined;
     const [customer] = await this.findByIds([id]);

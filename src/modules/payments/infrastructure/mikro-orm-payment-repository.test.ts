@@ -1,47 +1,18 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../../test/support/test-database.ts';
 import type { Payment } from '../domain/payment.ts';
+import { newPendingPayment } from '../application/charge-order.ts';
 import { MikroOrmPaymentRepository } from './mikro-orm-payment-repository.ts';
 
-let db: TestDatabase;
-let orm: MikroORM;
+const database = useTestDatabase();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await db.openOrm();
-});
-
-afterAll(async () => {
-  await db?.close();
-});
-
-const repository = () => new MikroOrmPaymentRepository(orm.em.fork());
+const repository = () => new MikroOrmPaymentRepository(database.orm.em.fork());
 const later = new Date('2026-11-21T11:30:00.000Z');
 
 function pending(overrides: Partial<Payment> = {}): Payment & { status: 'PENDING' } {
   const orderId = overrides.orderId ?? crypto.randomUUID();
-  const at = new Date('2026-11-21T10:00:00.000Z');
-  return {
-    id: crypto.randomUUID(),
-    orderId,
-    idempotencyKey: `order_${orderId}_charge`,
-    amountMinor: 12_345,
-    currency: 'USD',
-    providerChargeId: null,
-    providerRefundId: null,
-    declineCode: null,
-    declineMessage: null,
-    createdAt: at,
-    updatedAt: at,
-    refundedAt: null,
-    attemptCount: 0,
-    lastAttemptAt: null,
-    lastError: null,
-    refundRequestedAt: null,
-    ...overrides,
-    status: 'PENDING',
-  };
+  const fresh = newPendingPayment({ orderId, amountMinor: 12_345, currency: 'USD' }, new Date('2026-11-21T10:00:00.000Z'));
+  return { ...fresh, ...overrides, status: 'PENDING' };
 }
 
 async function stored(payment: Payment) {
@@ -81,7 +52,7 @@ describe('MikroOrmPaymentRepository', () => {
   it('refuses a duplicate inside a transaction without aborting the transaction', async () => {
     const first = await stored(pending());
 
-    const found = await orm.em.fork().transactional(async (tx) => {
+    const found = await database.orm.em.fork().transactional(async (tx) => {
       const repo = new MikroOrmPaymentRepository(tx);
       expect(await repo.insertPending(pending({ orderId: first.orderId }))).toBe(false);
       return repo.findByOrderId(first.orderId);

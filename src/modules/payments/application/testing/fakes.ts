@@ -1,4 +1,5 @@
-import { canTransition, chargeIdempotencyKey, type Payment, type PaymentStatus } from '../../domain/payment.ts';
+import { canTransition, type Payment, type PaymentStatus } from '../../domain/payment.ts';
+import { newPendingPayment } from '../charge-order.ts';
 import {
   PaymentProviderUnavailableError,
   type ChargeOutcome,
@@ -229,25 +230,5 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
 /** A payment with every field set; override what the test is about. */
 export function paymentFixture(overrides: Partial<Payment> = {}): Payment {
   const orderId = overrides.orderId ?? crypto.randomUUID();
-  const at = new Date('2026-11-21T10:00:00Z');
-  return {
-    id: crypto.randomUUID(),
-    orderId,
-    idempotencyKey: chargeIdempotencyKey(orderId),
-    amountMinor: 4_999,
-    currency: 'USD',
-    status: 'PENDING',
-    providerChargeId: null,
-    providerRefundId: null,
-    declineCode: null,
-    declineMessage: null,
-    createdAt: at,
-    updatedAt: at,
-    refundedAt: null,
-    attemptCount: 0,
-    lastAttemptAt: null,
-    lastError: null,
-    refundRequestedAt: null,
-    ...overrides,
-  };
+  return { ...newPendingPayment({ orderId, amountMinor: 4_999, currency: 'USD' }, new Date('2026-11-21T10:00:00Z')), ...overrides };
 }
