@@ -22,7 +22,8 @@
 //   `src/cli/seed.ts`, dropped at the end; without a reachable server, the embedded PGlite;
 // - Ordergraph as a child process started like production (`node --import …/register.ts
 //   src/main.ts`, NODE_ENV=production, tracing on as shipped and exporting nowhere, LOG_LEVEL=warn,
-//   RATE_LIMITS=false so the driver is not throttled), and the bare server
+//   RATE_LIMITS=false so the driver is not throttled, WS_MAX_SOCKETS_PER_ADDRESS twice the largest
+//   size since every socket comes from 127.0.0.1), and the bare server
 //   (bench/subscriptions/bare-server.ts), both with the inspector on loopback to read memory;
 // - client worker processes (bench/subscriptions/client-worker.ts) with raw `ws` sockets speaking
 //   graphql-transport-ws: connection_init with an admin token, then one `orderStatusChanged`
@@ -43,6 +44,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { demoToken, generateJwtKey, gql, PLACE_ORDER, UPDATE_STATUS } from '../test/ops/support/gateway.ts';
 import { freePort } from '../test/support/net.ts';
+import { stopChildrenOnSignals } from './lib/stop-children-on-signal.ts';
 import { ROOT, startServerProcess, type MemorySample, type ServerProcess } from './subscriptions/processes.ts';
 import type { ClientCommand, ClientReply, EventDeliveries } from './subscriptions/protocol.ts';
 
@@ -254,7 +256,10 @@ export async function runSubscriptionBench(options: SubscriptionBenchOptions = {
     const jwtKey = generateJwtKey();
     const database = await prepareDatabase(adminUrl);
     if (database) stack.push(database.drop);
-    const appEnv: Record<string, string> = { DATA_DIR: dataDir, JWT_PRIVATE_KEY: jwtKey, LOG_LEVEL: 'warn', RATE_LIMITS: 'false', HOST: '127.0.0.1' };
+    // Every client socket comes from 127.0.0.1: the per-address cap (100 by default) must admit the
+    // largest size, twice over while the server still counts a previous round's sockets.
+    const maxSockets = String(2 * Math.max(...sizes));
+    const appEnv: Record<string, string> = { DATA_DIR: dataDir, JWT_PRIVATE_KEY: jwtKey, LOG_LEVEL: 'warn', RATE_LIMITS: 'false', HOST: '127.0.0.1', WS_MAX_SOCKETS_PER_ADDRESS: maxSockets };
     if (database) {
       log(`database: ${DB_NAME} on PostgreSQL; migrating and seeding with src/cli/seed.ts`);
       const seeded = spawnSync(process.execPath, ['src/cli/seed.ts'], { cwd: ordergraphRoot, env: { PATH: process.env.PATH ?? '', ...appEnv, NODE_ENV: 'development', DATABASE_URL: database.url }, encoding: 'utf8', timeout: 120_000 });
@@ -569,6 +574,8 @@ export function renderSubscriptionSection(result: Omit<SubscriptionBenchResult, 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // SIGINT/SIGTERM (to this process or to `npm run bench:subscriptions`) also stop its servers and client workers.
+  stopChildrenOnSignals();
   const timer = setTimeout(() => {
     console.error('bench:subscriptions: gave up after 15 minutes');
     process.exit(1);

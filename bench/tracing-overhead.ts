@@ -13,6 +13,10 @@ import { createTestDatabase } from '../test/support/database.ts';
 import { generateJwtKey, gql, PRODUCTS, startGateway, type Gateway } from '../test/ops/support/gateway.ts';
 import { freePort } from '../test/support/net.ts';
 import { startOtlpSink } from './lib/otlp-sink.ts';
+import { stopChildrenOnSignals } from './lib/stop-children-on-signal.ts';
+
+// SIGINT/SIGTERM (to this process or to `npm run bench:tracing`) also stop the gateways it started.
+stopChildrenOnSignals();
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 5_000);

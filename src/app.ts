@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { allEntities } from './entities.ts';
@@ -11,6 +12,7 @@ import type { GraphQLContext } from './graphql/context.ts';
 import { createSchema } from './graphql/schema.ts';
 import { createGraphQLServer, requestIdOf } from './graphql/server.ts';
 import { createSecurity, type ClientInfo } from './graphql/security/index.ts';
+import { useRequestDeadline } from './graphql/security/request-deadline.ts';
 import { migrations } from './migrations/index.ts';
 import { createCatalogUseCases } from './modules/catalog/public.ts';
 import { createPasswordHasher, createTokenService, createCustomersUseCases } from './modules/customers/public.ts';
@@ -40,6 +42,8 @@ export interface AppOptions {
   readonly eventTarget?: EventTarget;
   /** Sees every SQL statement (tests count them). */
   readonly onQuery?: (sql: string) => void;
+  /** Where the app's own logger writes its JSON lines, with the request correlation fields (default stdout; tests read them). */
+  readonly logDestination?: DestinationStream;
 }
 
 /** A started application. */
@@ -66,7 +70,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
   async function start(): Promise<RunningApp> {
     if (running) return running;
     const logContext = createLogContext();
-    const logger = options.logger ?? createLogger(config.logLevel, undefined, { mixin: logContext.mixin });
+    const logger = options.logger ?? createLogger(config.logLevel, options.logDestination, { mixin: logContext.mixin });
     const metrics = createMetrics({ enabled: config.metrics.enabled });
     const health = createHealth({ timeoutMs: config.readinessTimeoutMs });
     // Aborted when shutdown begins: ends open subscription streams (SSE responses can then finish).
@@ -90,6 +94,8 @@ export function createApp(config: Config, options: AppOptions = {}) {
         migrations,
         logger,
         ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+        // The embedded PGlite ignores cancel requests (and runs one statement at a time anyway).
+        cancelStatementsOnAbort: url === config.database.url,
       });
       cleanups.unshift(() => orm.close());
       health.addCheck({ name: 'database', check: async () => (await orm.checkConnection()).ok });
@@ -157,6 +163,9 @@ export function createApp(config: Config, options: AppOptions = {}) {
 
       // Hostile-client controls (issue #4); rate-limit counters shared through Redis when configured.
       const security = await createSecurity(config, { redis: commandRedis });
+      if (config.diagnostics.disabled.size > 0) {
+        logger.warn({ disabled: [...config.diagnostics.disabled] }, 'DIAGNOSTIC_DISABLE: security controls are off for a benchmark diagnostic; never run like this in production');
+      }
 
       const createContext = (op: OpContext, client?: ClientInfo): GraphQLContext => {
         // The fork and each module's use cases are built when first used: an operation touches
@@ -205,6 +214,10 @@ export function createApp(config: Config, options: AppOptions = {}) {
       const schema = createSchema({ currency: config.currency });
       // Cross-cutting HTTP/GraphQL concerns, each from its own module, in the order they apply.
       const plugins: Plugin<Record<string, unknown>>[] = [
+        // Client errors get their codes before logs, metrics and traces read a result (issue 10).
+        security.clientErrors,
+        // Queries and mutations stop at REQUEST_TIMEOUT_MS or when their client leaves, SQL included.
+        useRequestDeadline({ timeoutMs: config.requestTimeoutMs, logger }),
         // Operations (issue #5) first: log correlation wraps everything; probes and scrapes are
         // answered before limits, CSRF and GraphQL handling.
         logContext.plugin({ logger, requestIdOf }),
@@ -225,6 +238,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
         transport: security.transport,
         graphiql: config.http.graphiql,
         jit: config.http.jit,
+        maskErrors: !config.diagnostics.disabled.has('masking'),
         logger,
       });
       const drain = createHttpDrain(server, wss, logger);

@@ -14,6 +14,13 @@ const rate = z
   })
   .refine((r) => r.points >= 1 && r.windowSeconds >= 1, 'needs at least 1 point per at least 1 second');
 
+/**
+ * Controls DIAGNOSTIC_DISABLE may turn off, for the benchmark's ablation only: CSRF prevention,
+ * armor's document limits, error masking (with the request ids on masked errors).
+ */
+export const DIAGNOSTIC_SWITCHES = ['csrf', 'armor', 'masking'] as const;
+export type DiagnosticSwitch = (typeof DIAGNOSTIC_SWITCHES)[number];
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -46,6 +53,8 @@ const envSchema = z
     TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
     MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(64 * 1024),
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    WS_ANONYMOUS_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+    WS_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
     RATE_LIMITS: bool.optional(),
     RATE_LIMIT_SIGN_IN: rate.default({ points: 10, windowSeconds: 60 }),
     RATE_LIMIT_PLACE_ORDER: rate.default({ points: 10, windowSeconds: 60 }),
@@ -80,11 +89,18 @@ const envSchema = z
     // Operations (issue #5): scale-out, shutdown, telemetry, metrics.
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(15_000),
     READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
     METRICS_ENABLED: bool.default(true),
     OTEL_SDK_DISABLED: bool.default(false),
     OTEL_SERVICE_NAME: z.string().min(1).default('ordergraph'),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    // Benchmark diagnostic only (issue 11's ablation): controls without a switch of their own, turned off.
+    DIAGNOSTIC_DISABLE: z
+      .string()
+      .transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(DIAGNOSTIC_SWITCHES, { error: `must list only ${DIAGNOSTIC_SWITCHES.join(', ')}` })))
+      .default([]),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -153,6 +169,12 @@ export interface Config {
     readonly maxBodyBytes: number;
     /** Proxies in front of the server that append to X-Forwarded-For (0: use the socket's address). */
     readonly trustProxyHops: number;
+    /**
+     * graphql-ws sockets (src/graphql/ws-lifecycle.ts): a socket that runs no operation for
+     * `idleMs` is closed with 4410 (WS_ANONYMOUS_IDLE_MS); one client address holds at most
+     * `maxSocketsPerAddress` sockets, further upgrades get HTTP 429 (WS_MAX_SOCKETS_PER_ADDRESS).
+     */
+    readonly ws: { readonly idleMs: number; readonly maxSocketsPerAddress: number };
     /** Per-identity rates (points per window), or undefined when rate limiting is off. */
     readonly rateLimits:
       | {
@@ -196,6 +218,11 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Shutdown: ms that in-flight HTTP requests get to finish after SIGTERM/SIGINT before connections are cut. */
   readonly shutdownGraceMs: number;
+  /**
+   * Deadline of one query or mutation in ms (REQUEST_TIMEOUT_MS): past it, its running SQL is
+   * cancelled and it answers REQUEST_TIMEOUT (src/graphql/security/request-deadline.ts).
+   */
+  readonly requestTimeoutMs: number;
   /** Longest wait of one readiness check (database, Redis) in ms before it counts as down. */
   readonly readinessTimeoutMs: number;
   /** Prometheus metrics on GET /metrics. */
@@ -206,6 +233,11 @@ export interface Config {
    * `otlpEndpoint` is set; the exporter itself reads the other standard `OTEL_EXPORTER_OTLP_*` variables.
    */
   readonly telemetry: { readonly enabled: boolean; readonly serviceName: string; readonly otlpEndpoint: string | undefined };
+  /**
+   * Controls turned off by DIAGNOSTIC_DISABLE: a benchmark diagnostic (`npm run bench` with
+   * BENCH_ABLATION=true measures what each costs), never for production. Empty by default.
+   */
+  readonly diagnostics: { readonly disabled: ReadonlySet<DiagnosticSwitch> };
   /** Test-only fault injection: the crash point to arm and passes to let by first. */
   readonly crash: { readonly point: 'payment.before-charge' | 'payment.after-charge' | 'order.after-commit' | undefined; readonly skip: number };
 }
@@ -267,6 +299,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       trustedDocumentsManifest: env.TRUSTED_DOCUMENTS ? env.TRUSTED_DOCUMENTS_MANIFEST : undefined,
       maxBodyBytes: env.MAX_BODY_BYTES,
       trustProxyHops: env.TRUST_PROXY_HOPS,
+      ws: { idleMs: env.WS_ANONYMOUS_IDLE_MS, maxSocketsPerAddress: env.WS_MAX_SOCKETS_PER_ADDRESS },
       // Off by default under NODE_ENV=test, where every test client shares 127.0.0.1; the security
       // tests turn them on with short windows.
       rateLimits:
@@ -296,8 +329,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     crash: { point: env.CRASH_POINT, skip: env.CRASH_POINT_SKIP },
     redisUrl: env.REDIS_URL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
     metrics: { enabled: env.METRICS_ENABLED },
     telemetry: { enabled: !env.OTEL_SDK_DISABLED, serviceName: env.OTEL_SERVICE_NAME, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT },
+    diagnostics: { disabled: new Set(env.DIAGNOSTIC_DISABLE) },
   };
 }

@@ -3,15 +3,21 @@ import { ConfigError, loadConfig } from './config.ts';
 import { shutdownTelemetry } from './platform/telemetry/sdk.ts';
 
 // Entry point of `npm start`: read config, start, and stop cleanly on SIGINT/SIGTERM.
+
+/**
+ * Ends a failed start-up with one line on stderr and exit code 1 (issue 10, item 9): a process
+ * manager or log collector shows it whole, and the reason is the message, not a stack trace.
+ */
+function failStart(reason: string): never {
+  process.stderr.write(`Ordergraph failed to start: ${reason.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exit(1);
+}
+
 let config;
 try {
   config = loadConfig();
 } catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
+  failStart(error instanceof ConfigError ? `invalid configuration: ${error.problems.join('; ')}` : error instanceof Error ? error.message : String(error));
 }
 
 const app = createApp(config);
@@ -20,9 +26,8 @@ try {
   running = await app.start();
   if (config.http.graphiql) process.stdout.write(`\nGraphiQL: ${running.url}\n\n`);
 } catch (error) {
-  process.stderr.write(`Ordergraph failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   await app.stop().catch(() => undefined);
-  process.exit(1);
+  failStart(error instanceof Error ? error.message : String(error));
 }
 
 // Graceful shutdown (issue #5): readiness false, drain HTTP within SHUTDOWN_GRACE_MS, close

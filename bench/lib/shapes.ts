@@ -6,12 +6,16 @@ export const S1 = `query S1($id: ID!) {
   order(id: $id) { id number status version discountPercent subtotal { amount currency } total { amount currency } createdAt updatedAt }
 }`;
 
-/** S2: a page of 50 orders with each order's lines → product and its customer (admin viewer, after a sampled cursor). */
+/**
+ * S2: a page of 50 orders with each order's payment status, its lines → product and its customer
+ * (admin viewer, after a cursor drawn at random per request, so pages all over the table are read).
+ */
 export const S2 = `query S2($after: String) {
   orders(first: 50, after: $after) {
     edges {
       node {
         id number status createdAt total { amount currency }
+        payment { status }
         customer { id name email tier }
         lines { productName quantity unitPrice { amount } lineTotal { amount } product { id sku name price { amount } } }
       }

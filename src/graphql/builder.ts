@@ -6,6 +6,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import { isAdmin } from '../platform/op-context.ts';
 import type { GraphQLContext } from './context.ts';
+import { decodeNodeId } from './global-id.ts';
 
 /** The Pothos schema types shared by every module's registration function. */
 export interface SchemaTypes {
@@ -55,6 +56,8 @@ export function createBuilder(): Builder {
       nodeFieldOptions: { nullable: false },
       nodeQueryOptions: { nullable: true, args: {} },
       nodesQueryOptions: { nullable: { list: false, items: true } },
+      // `node`/`nodes`: a malformed id is BAD_USER_INPUT (the plugin's own is an error without a code).
+      decodeGlobalID: decodeNodeId,
     },
   }) as unknown as Builder;
 }

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { useGraphQlJit } from '@envelop/graphql-jit';
@@ -10,6 +9,9 @@ import type { Logger } from '../platform/logger.ts';
 import { anonymous, audienceOf, type OpContext, type Viewer } from '../platform/op-context.ts';
 import type { GraphQLContext } from './context.ts';
 import { useSharedSubscriptionEvents } from './shared-subscriptions.ts';
+import { createWsLifecycle } from './ws-lifecycle.ts';
+import { createGraphiQLPage } from './graphiql.ts';
+import { useSseSingleConnectionRefusal } from './sse-modes.ts';
 import { GraphQLError } from 'graphql';
 import { TOKEN_EXPIRED_CLOSE, resolveTrustedDocument, tooManySubscriptions, type ClientInfo, type TransportSettings } from './security/index.ts';
 
@@ -41,6 +43,8 @@ export interface GraphQLServerOptions {
   readonly graphiql: boolean;
   /** Execute queries and mutations with graphql-jit (compiled once per document; ADR 0008). */
   readonly jit: boolean;
+  /** Mask unexpected errors (default true); false only for the benchmark diagnostic DIAGNOSTIC_DISABLE=masking. */
+  readonly maskErrors?: boolean;
   readonly logger: Logger;
   /**
    * Extra yoga/envelop plugins, in order (security limits, telemetry, metrics, extra routes such
@@ -50,26 +54,6 @@ export interface GraphQLServerOptions {
   /** Body and message size caps, graphql-ws limits, trusted documents, client addresses (src/graphql/security). */
   readonly transport: TransportSettings;
 }
-
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Ordergraph. Sign in with a demo account (see the README), then put
-#   { "Authorization": "Bearer <accessToken>" }
-# in the Headers pane below to place orders and follow them live.
-mutation SignIn {
-  signIn(input: { email: "premium@ordergraph.dev", password: "demo-pass-premium" }) {
-    __typename
-    ... on SignInSuccess { auth { accessToken expiresAt customer { name tier } } }
-    ... on Error { code message }
-  }
-}
-
-query Products {
-  products(first: 10, filter: { inStock: true }) {
-    totalCount
-    edges { node { id sku name price { amount currency } stock } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-`;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const requestIds = new WeakMap<Request, string>();
@@ -145,17 +129,18 @@ const unauthenticated = () =>
  */
 export function createGraphQLServer(options: GraphQLServerOptions): { yoga: YogaServerInstance<ServerContext, GraphQLContext>; server: Server; wss: WebSocketServer } {
   const { logger } = options;
+  const graphiql = options.graphiql ? createGraphiQLPage() : undefined;
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    // GraphiQL's assets are served from node_modules (works offline). Its subscriptions use SSE, so
-    // the Headers pane's Authorization header reaches the server as for any request.
-    graphiql: options.graphiql ? { title: 'Ordergraph', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
-    renderGraphiQL,
+    // GraphiQL's assets are served from node_modules (works offline), compressed; its subscriptions
+    // use SSE with the Headers pane's Authorization (src/graphql/graphiql.ts).
+    graphiql: graphiql?.options ?? false,
+    ...(graphiql ? { renderGraphiQL: graphiql.render } : {}),
     // Unexpected errors become "Unexpected error." (code INTERNAL_SERVER_ERROR) with no stack;
-    // typed GraphQLErrors pass through.
-    maskedErrors: { isDev: false },
+    // typed GraphQLErrors pass through. Off only under the benchmark diagnostic DIAGNOSTIC_DISABLE=masking.
+    maskedErrors: options.maskErrors === false ? false : { isDev: false },
     // Larger bodies get 413 before they are read (MAX_BODY_BYTES, security/body-limit.ts, among
     // the plugins); one operation per request.
     maxRequestBodySize: false,
@@ -172,9 +157,11 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
     // graphql-jit replaces the execute function; it comes before tracing, which wraps it.
     plugins: [
       returnRequestId,
+      ...(graphiql ? [graphiql.plugin] : []),
       useSharedSubscriptionEvents(audienceOfContext),
       ...(options.jit ? [useJit(logger)] : []),
       ...(options.plugins ?? []),
+      useSseSingleConnectionRefusal('/graphql'),
     ] as Plugin<ServerContext & GraphQLContext>[],
     context: async (initial): Promise<GraphQLContext> => {
       if (initial.op) return options.createContext(initial.op, { address: initial.clientAddress ?? 'unknown' });
@@ -201,9 +188,11 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
   const addresses = new WeakMap<object, string>();
   const expiries = new WeakMap<object, NodeJS.Timeout>();
   const subscriptions = new WeakMap<object, Map<string, AbortController>>();
+  // Idle sockets closed (4410), sockets per client address capped (429), one log line per protocol error.
+  const lifecycle = createWsLifecycle({ ...wsLimits, clientAddressOfUpgrade: options.transport.clientAddressOfUpgrade, logger });
 
   useServer<Record<string, unknown> | undefined, { socket: object }>(
-    {
+    lifecycle.hooks({
       // The protocol's own limits: ConnectionInit within this time (4408), one ConnectionInit (4429),
       // no Subscribe before the ack (4401), unique operation ids (4409), well-formed messages (4400).
       connectionInitWaitTimeout: wsLimits.connectionInitTimeoutMs,
@@ -276,9 +265,10 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
         for (const controller of subscriptions.get(ctx.extra.socket)?.values() ?? []) controller.abort();
         subscriptions.delete(ctx.extra.socket);
       },
-    },
+    }),
     wss,
   );
+  lifecycle.attach(wss, server);
 
   return { yoga, server, wss };
 }

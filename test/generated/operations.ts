@@ -13,15 +13,19 @@ export type CancelOrderInput = {
   /** Refuse with VERSION_CONFLICT if the order moved past this version. */
   expectedVersion?: number | null | undefined;
   orderId: string;
+  /** At most 500 characters; line breaks allowed. */
   reason?: string | null | undefined;
 };
 
 export type CreateProductInput = {
   active?: boolean | null | undefined;
+  /** At most 2,000 characters; line breaks allowed. */
   description?: string | null | undefined;
+  /** 1–200 characters, one line. */
   name: string;
   /** Unit price as a decimal string, e.g. "19.99". */
   price: string;
+  /** 2–40 upper-case letters, digits or dashes. */
   sku: string;
   stock: number;
 };
@@ -67,7 +71,7 @@ export type PaymentStatus =
   | 'VOIDED';
 
 export type PlaceOrderInput = {
-  /** A fresh key per checkout (a UUID); a retry with it returns the first result and never charges twice. */
+  /** A fresh key per checkout (a UUID; 1–255 characters, one line); a retry with it returns the first result and never charges twice. */
   idempotencyKey: string;
   /** 1 to 50 lines, each product once. */
   lines: Array<OrderLineInput>;
@@ -81,7 +85,7 @@ export type ProductFilter = {
   maxPrice?: string | null | undefined;
   /** Decimal amount, inclusive. */
   minPrice?: string | null | undefined;
-  /** Case-insensitive part of the name or SKU. */
+  /** Case-insensitive part of the name or SKU; at most 200 characters, one line. */
   search?: string | null | undefined;
 };
 
@@ -101,20 +105,25 @@ export type SetCustomerTierInput = {
 };
 
 export type SignInInput = {
+  /** At most 254 characters. */
   email: string;
+  /** At most 128 characters. */
   password: string;
 };
 
 export type SignUpInput = {
+  /** An e-mail address of at most 254 characters. */
   email: string;
+  /** 1–100 characters, one line. */
   name: string;
-  /** 8–128 characters; any characters, no composition rules. */
+  /** 8–128 characters, spaces included; no composition rules, no control characters. */
   password: string;
 };
 
 export type UpdateOrderStatusInput = {
   expectedVersion: number;
   orderId: string;
+  /** At most 500 characters; line breaks allowed. */
   reason?: string | null | undefined;
   status: OrderStatus;
 };

@@ -36,16 +36,19 @@ describe('CSRF prevention', () => {
     ['text/plain', QUERY],
     ['application/x-www-form-urlencoded', `query=${encodeURIComponent(QUERY)}`],
     ['multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify({ query: MUTATION })}\r\n--x--\r\n`],
-  ])('refuses a %s POST without a preflight header (as a cross-site form would send it) with 403', async (contentType, body) => {
+  ])('refuses a %s POST without a preflight header (as a cross-site form would send it) with 403 and CSRF_HEADER_REQUIRED', async (contentType, body) => {
     const reply = await send(url, { method: 'POST', headers: { 'content-type': contentType }, body });
     expect(reply.status).toBe(403);
     expect(problemsOf(reply, { expectErrors: true })).toEqual([]);
     expect(errorsOf(reply.text)[0]!.message).toMatch(/CSRF/);
+    expect(errorsOf(reply.text)[0]!.extensions!['code']).toBe('CSRF_HEADER_REQUIRED');
   });
 
-  it('refuses a GET query without a preflight header, and runs it with one', async () => {
+  it('refuses a GET query without a preflight header (403, CSRF_HEADER_REQUIRED), and runs it with one', async () => {
     const address = `${url}?query=${encodeURIComponent(QUERY)}`;
-    expect((await send(address, {})).status).toBe(403);
+    const refused = await send(address, {});
+    expect(refused.status).toBe(403);
+    expect(errorsOf(refused.text)[0]!.extensions!['code']).toBe('CSRF_HEADER_REQUIRED');
     for (const header of ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo-require-preflight']) {
       const reply = await send(address, { headers: { [header]: '1' } });
       expect(reply.status).toBe(200);

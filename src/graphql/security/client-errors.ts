@@ -56,6 +56,10 @@ function positionOf(body: string, location: SourceLocation): number {
  *   the schema name by name: graphql-armor's blockFieldSuggestion covers validation errors, and
  *   errors of variables (coerced during execution) are scrubbed here;
  * - request errors raised by graphql-js during execution get `extensions.code` BAD_USER_INPUT.
+ *
+ * It goes before every plugin that reads results (logs, metrics, traces: their hooks run in plugin
+ * order), so they record the code the client gets: a client's mistake is never counted as an
+ * INTERNAL_SERVER_ERROR, the code an unexpected error keeps (yoga masks it after every plugin).
  */
 export function useClientErrors(options: { hideSuggestions: boolean }): Plugin {
   const { hideSuggestions } = options;
@@ -63,7 +67,7 @@ export function useClientErrors(options: { hideSuggestions: boolean }): Plugin {
     onExecute: ({ args }) => ({
       onExecuteDone: (payload) =>
         handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
-          const tidied = tidy(result, hideSuggestions, args.document);
+          const tidied = tidy(result as ExecutionResult, hideSuggestions, args.document);
           if (tidied !== result) setResult(tidied);
         }),
     }),

@@ -7,14 +7,16 @@ import type { OpContext } from '../../platform/op-context.ts';
 import { useDocumentLimits, type DocumentLimits } from './armor.ts';
 import { useUnsupportedMediaTypeError } from './media-type.ts';
 import { createDocumentCaches, type DocumentCache } from './document-cache.ts';
-import { useRequestBodyLimit } from './body-limit.ts';
+import { useRequestBody } from './body-limit.ts';
 import { useClientErrors } from './client-errors.ts';
+import { useRequestLine, useRequiredQuery } from './request-shape.ts';
 import { useCsrfPrevention } from './csrf.ts';
 import { clientAddress as addressFrom, clientAddressOf, identityOf, type AddressSource, type ClientInfo } from './identity.ts';
 import { useNoIntrospection } from './introspection.ts';
 import { DOCUMENT_LIMITS, TRANSPORT_LIMITS } from './limits.ts';
 import { useRequestIdOnMaskedErrors } from './masking.ts';
 import { useOperationLimits } from './operation-limits.ts';
+import { useStringLengthLimit } from './string-limit.ts';
 import { createThrottle, type Throttle } from './rate-limit.ts';
 import { TRUSTED_DOCUMENT_PARAMS, loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './trusted-documents.ts';
 
@@ -33,6 +35,10 @@ export interface TransportSettings {
     readonly connectionInitTimeoutMs: number;
     readonly maxMessageBytes: number;
     readonly maxSubscriptionsPerSocket: number;
+    /** A socket running no operation for this many ms is closed (WS_ANONYMOUS_IDLE_MS; src/graphql/ws-lifecycle.ts). */
+    readonly idleMs: number;
+    /** Sockets one client address may hold; the next upgrade gets HTTP 429 (WS_MAX_SOCKETS_PER_ADDRESS). */
+    readonly maxSocketsPerAddress: number;
   };
   /** yoga's parse caches, bounded in entries and document size. */
   readonly parserCache: { readonly documentCache: DocumentCache<DocumentNode>; readonly errorCache: DocumentCache<unknown> };
@@ -48,6 +54,11 @@ export interface TransportSettings {
 export interface Security {
   /** yoga/envelop plugins, in the order they must run. */
   readonly plugins: readonly Plugin<Record<string, unknown>>[];
+  /**
+   * Client errors of execution results get their code (and lose suggestions when hidden): goes
+   * before every plugin that reads results (logs, metrics, traces), so they see the client's code.
+   */
+  readonly clientErrors: Plugin<Record<string, unknown>>;
   readonly transport: TransportSettings;
   /**
    * The sign-in throttle for one operation: bound to its identity (the client's address for an
@@ -57,7 +68,8 @@ export interface Security {
 }
 
 /**
- * Builds every control of docs/security.md from the configuration: CSRF prevention, trusted
+ * Builds every control of docs/security.md from the configuration: methods and empty requests
+ * (405, 400), strict request reading (body cap, UTF-8, JSON), CSRF prevention, trusted
  * documents, armor's document limits, hidden suggestions and coded client errors, introspection off, the bound cost limit
  * with per-identity rate limits (in Redis when `redis` is given), and request ids on masked errors.
  * @throws Error when the trusted-documents manifest cannot be read or is inconsistent.
@@ -80,13 +92,17 @@ export async function createSecurity(config: Config, deps: { redis?: Redis | und
     return identityOf(source.op?.viewer, clientAddress(source));
   };
 
+  // Benchmark diagnostic only (DIAGNOSTIC_DISABLE, issue 11's ablation); empty in every real setup.
+  const off = config.diagnostics.disabled;
   const plugins: Plugin<Record<string, unknown>>[] = [
-    useRequestBodyLimit(settings.maxBodyBytes),
-    useCsrfPrevention(),
+    useRequestLine(),
+    useRequestBody(settings.maxBodyBytes),
+    ...(off.has('csrf') ? [] : [useCsrfPrevention()]),
     useUnsupportedMediaTypeError(),
     ...(trusted ? [useTrustedDocuments(trusted)] : []),
-    useDocumentLimits({ exposeLimits: settings.exposeLimits, limits }),
-    useClientErrors({ hideSuggestions: !settings.fieldSuggestions }),
+    useRequiredQuery(),
+    useStringLengthLimit({ maxChars: TRANSPORT_LIMITS.stringChars, exposeLimits: settings.exposeLimits }),
+    ...(off.has('armor') ? [] : [useDocumentLimits({ exposeLimits: settings.exposeLimits, limits })]),
     ...(settings.introspection ? [] : [useNoIntrospection()]),
     useOperationLimits({
       maxCost: limits.cost,
@@ -94,12 +110,13 @@ export async function createSecurity(config: Config, deps: { redis?: Redis | und
       throttles: throttles ? { cost: throttles.cost, placeOrder: throttles.placeOrder } : undefined,
       identify,
     }),
-    useRequestIdOnMaskedErrors(),
+    ...(off.has('masking') ? [] : [useRequestIdOnMaskedErrors()]),
   ] as Plugin<Record<string, unknown>>[];
 
   const signIn: Throttle | undefined = throttles?.signIn;
   return {
     plugins,
+    clientErrors: useClientErrors({ hideSuggestions: !settings.fieldSuggestions }) as Plugin<Record<string, unknown>>,
     transport: {
       maxBodyBytes: settings.maxBodyBytes,
       extraParamNames: trusted ? [...TRUSTED_DOCUMENT_PARAMS] : [],
@@ -107,6 +124,8 @@ export async function createSecurity(config: Config, deps: { redis?: Redis | und
         connectionInitTimeoutMs: TRANSPORT_LIMITS.wsConnectionInitTimeoutMs,
         maxMessageBytes: settings.maxBodyBytes,
         maxSubscriptionsPerSocket: TRANSPORT_LIMITS.wsSubscriptionsPerSocket,
+        idleMs: settings.ws.idleMs,
+        maxSocketsPerAddress: settings.ws.maxSocketsPerAddress,
       },
       parserCache: createDocumentCaches({ maxEntries: TRANSPORT_LIMITS.documentCacheEntries, maxDocumentChars: TRANSPORT_LIMITS.documentCacheMaxChars }),
       trustedDocuments: trusted,

@@ -60,6 +60,13 @@ export const TRANSPORT_LIMITS = {
    * or one stream per open order screen; 20 is far above that.
    */
   wsSubscriptionsPerSocket: 20,
+  /**
+   * Longest string anywhere in a request (a literal of the document, a variable, a key), in UTF-16
+   * code units; longer: 400 BAD_USER_INPUT before parsing. The longest string argument is a product
+   * description, 2,000 code points (up to 4,000 units); every argument's own maximum is smaller and
+   * checked with its field path (docs/security.md).
+   */
+  stringChars: 4_096,
   /** Parsed documents kept in the parse cache (yoga: 1,024); real clients send a few dozen. */
   documentCacheEntries: 512,
   /** Only document texts up to this many characters are cached (4× the largest real operation). */

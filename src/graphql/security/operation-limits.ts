@@ -12,6 +12,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { limitError, rateLimitedError } from './errors.ts';
 import { MEASURE_MODEL } from './limits.ts';
+import { chargeOf, inputCharges, type InputCharges } from './input-cost.ts';
 import { createCostMeter, pageSizeVariables } from './measure.ts';
 import type { Throttle } from './rate-limit.ts';
 
@@ -36,8 +37,9 @@ export interface OperationLimitsOptions {
 
 /**
  * Just before an operation executes (or a subscription starts), on every transport:
- * 1. its cost with the real page sizes bound must not exceed `maxCost` (400, as for armor's
- *    limits; armor's validation rule has already refused documents whose literal cost is over);
+ * 1. its cost with the real page sizes bound, plus what its costly inputs make the database do
+ *    (a product search: input-cost.ts), must not exceed `maxCost` (400, as for armor's limits;
+ *    armor's validation rule has already refused documents whose literal cost is over);
  * 2. the identity pays that cost from its cost budget, and one point per `placeOrder` from its
  *    order budget; an exhausted budget gets RATE_LIMITED (429, Retry-After) and nothing runs.
  */
@@ -47,7 +49,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   // request (issue #6). The parse cache hands out the same DocumentNode for the same text, and the
   // cost depends only on the operation and the page-size variables, so it is kept per document
   // (weakly) under the operation name and those variables' sizes, a few entries each.
-  const costs = new WeakMap<DocumentNode, Map<string, { sizeVariables: readonly string[]; bySize: Map<string, number> }>>();
+  const costs = new WeakMap<DocumentNode, Map<string, { sizeVariables: readonly string[]; bySize: Map<string, number>; inputs: InputCharges }>>();
 
   const costOf = (args: ExecutionArgs, operation: OperationDefinitionNode): number => {
     let meter = meters.get(args.schema);
@@ -58,7 +60,8 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
     const operationKey = operation.name?.value ?? '';
     let entry = perDocument.get(operationKey);
     if (!entry) {
-      entry = { sizeVariables: pageSizeVariables(args.schema, onlyOperation(args.document, operation)), bySize: new Map() };
+      const document = onlyOperation(args.document, operation);
+      entry = { sizeVariables: pageSizeVariables(args.schema, document), bySize: new Map(), inputs: inputCharges(args.schema, document) };
       if (perDocument.size < 16) perDocument.set(operationKey, entry);
     }
     const sizeKey = entry.sizeVariables.map((name) => sizeSignature(variables?.[name])).join(',');
@@ -67,7 +70,8 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
       cost = meter(onlyOperation(args.document, operation), variables);
       if (entry.bySize.size < 16) entry.bySize.set(sizeKey, cost);
     }
-    return cost;
+    // What the database does beyond the values resolved: a search scans every product.
+    return cost + chargeOf(entry.inputs, variables);
   };
 
   const refusal = async (args: ExecutionArgs): Promise<GraphQLError | undefined> => {

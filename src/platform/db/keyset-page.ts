@@ -1,6 +1,8 @@
 import { err, ok, type Result } from '../result.ts';
 import type { ValidationError } from '../errors.ts';
 import { invalidCursor, type Page, type PageWindow } from '../pagination.ts';
+import { textIssue } from '../text.ts';
+import { parseIsoInstant } from '../timestamps.ts';
 import { isUuid } from '../uuid.ts';
 
 /**
@@ -17,6 +19,9 @@ export interface KeysetColumn {
 /** Runs one SQL statement with `?` placeholders (MikroORM's raw `execute`) and returns its rows. */
 export type RunSql = <R>(sql: string, params: readonly unknown[]) => Promise<R[]>;
 
+/** Longest cursor accepted (a base64url JSON array of a few keys is far shorter). */
+export const MAX_CURSOR_CHARS = 1_024;
+
 /** Cursor: base64url of the JSON array of the ordering's values (MikroORM `Cursor.encode`). */
 const encodeCursor = (values: readonly unknown[]): string => Buffer.from(JSON.stringify(values)).toString('base64url');
 
@@ -29,7 +34,7 @@ function cursorValue(row: Record<string, unknown>, column: KeysetColumn): unknow
 
 /** The values of a cursor of this ordering, or undefined when it is not one (tampered, other ordering). */
 function decodeCursor(cursor: string, columns: readonly KeysetColumn[]): unknown[] | undefined {
-  if (cursor.length > 1024) return undefined;
+  if (cursor.length > MAX_CURSOR_CHARS) return undefined;
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -37,13 +42,21 @@ function decodeCursor(cursor: string, columns: readonly KeysetColumn[]): unknown
     return undefined;
   }
   if (!Array.isArray(values) || values.length !== columns.length) return undefined;
-  const valid = columns.every((column, i) => {
-    const value: unknown = values[i];
-    if (column.kind === 'timestamp') return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-    if (column.kind === 'integer') return typeof value === 'number' && Number.isSafeInteger(value);
-    return typeof value === 'string' && isUuid(value);
-  });
-  return valid ? values : undefined;
+  return columns.every((column, i) => isCursorValue(column.kind, values[i])) ? values : undefined;
+}
+
+/**
+ * Whether one decoded cursor value can be a key of a column of this kind, as this server writes
+ * them: a timestamp exactly in `toISOString` form within PostgreSQL's range (V8's lenient
+ * `Date.parse` takes `"1"` or year -271821, which PostgreSQL refuses), a safe integer, a UUID, or
+ * text of at most `maxTextLength` characters without control characters. Checked at decode, so a
+ * forged cursor never reaches SQL.
+ */
+export function isCursorValue(kind: KeysetColumn['kind'] | 'text', value: unknown, maxTextLength = MAX_CURSOR_CHARS): boolean {
+  if (kind === 'timestamp') return typeof value === 'string' && parseIsoInstant(value) !== undefined;
+  if (kind === 'integer') return typeof value === 'number' && Number.isSafeInteger(value);
+  if (kind === 'uuid') return typeof value === 'string' && isUuid(value);
+  return typeof value === 'string' && textIssue(value, [], { maxLength: maxTextLength }) === undefined;
 }
 
 /**

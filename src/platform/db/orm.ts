@@ -1,6 +1,8 @@
 import { MikroORM, type EntitySchema, type Options } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
+import type pg from 'pg';
 import type { Logger } from '../logger.ts';
+import { cancelStatementsOnAbort } from './statement-cancellation.ts';
 
 /** A migration class with the name recorded in the migrations table. */
 export interface NamedMigration {
@@ -19,6 +21,11 @@ export interface OrmOptions {
   readonly logger: Logger;
   /** Called with every SQL statement sent (tests count statements with it). */
   readonly onQuery?: (sql: string) => void;
+  /**
+   * Cancel the running statement of an operation whose signal aborts (statement-cancellation.ts).
+   * Off for the embedded PGlite, which ignores cancel requests.
+   */
+  readonly cancelStatementsOnAbort?: boolean;
 }
 
 /**
@@ -51,6 +58,9 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     },
     ensureDatabase: false,
     allowGlobalContext: false,
+    ...(options.cancelStatementsOnAbort
+      ? { driverOptions: { onPoolCreated: (pool: pg.Pool) => cancelStatementsOnAbort(pool, { logger: dbLogger }) } as Options['driverOptions'] }
+      : {}),
   };
   return MikroORM.init(config);
 }

@@ -4,6 +4,7 @@ import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.ts';
 import { viewerCustomerId, type OpContext } from '../op-context.ts';
+import { errorCodeOf, resultErrors } from './error-codes.ts';
 
 /** Correlation fields that every log line written while serving one request carries. */
 interface RequestFields {
@@ -24,7 +25,9 @@ export interface LogContext {
   mixin(): Record<string, unknown>;
   /**
    * The yoga plugin that opens the scope per HTTP request (request id from `requestIdOf`), fills in
-   * the operation and customer, and writes one access-log line per query or mutation.
+   * the operation and customer, and writes one access-log line per query or mutation (`graphql
+   * operation`), or per request answered with errors before one ran (`graphql request refused`,
+   * or `graphql request failed` for a 5xx): method, status and the errors' codes.
    */
   plugin(options: { readonly logger: Logger; readonly requestIdOf: (request: Request) => string }): Plugin<Record<string, unknown>>;
 }
@@ -42,6 +45,10 @@ export function createLogContext(): LogContext {
   };
 
   const plugin: LogContext['plugin'] = ({ logger, requestIdOf }) => {
+    // HTTP requests that got their `graphql operation` line, and the error codes of those answered
+    // without one (written with the status once the response exists).
+    const operations = new WeakSet<Request>();
+    const refusals = new WeakMap<Request, string[]>();
     const describe = (args: { contextValue: unknown; document: Parameters<typeof getOperationAST>[0]; operationName?: string | null }) => {
       const fields = storage.getStore();
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
@@ -59,11 +66,13 @@ export function createLogContext(): LogContext {
       },
       onExecute: ({ args }) => {
         const operationType = describe(args);
+        const request = (args.contextValue as { request?: Request } | undefined)?.request;
+        if (request) operations.add(request);
         const started = performance.now();
         return {
           onExecuteDone: ({ result }) => {
             if (isAsyncIterable(result)) return;
-            const codes = result.errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+            const codes = result.errors?.map(errorCodeOf);
             logger.info(
               { operationType, durationMs: Math.round((performance.now() - started) * 10) / 10, outcome: codes?.length ? 'error' : 'success', ...(codes?.length ? { errorCodes: codes } : {}) },
               'graphql operation',
@@ -73,6 +82,19 @@ export function createLogContext(): LogContext {
       },
       onSubscribe: ({ args }) => {
         describe(args);
+      },
+      onResultProcess: ({ request, result }) => {
+        if (operations.has(request)) return;
+        const codes = resultErrors(result).map(errorCodeOf);
+        if (codes.length > 0) refusals.set(request, codes);
+      },
+      onResponse: ({ request, response }) => {
+        const codes = refusals.get(request);
+        if (!codes) return;
+        logger.info(
+          { method: request.method, status: response.status, errorCodes: codes },
+          response.status < 500 ? 'graphql request refused' : 'graphql request failed',
+        );
       },
     };
   };

@@ -1,7 +1,8 @@
-import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
-import type { GraphQLError } from 'graphql';
+import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams } from '@graphql-yoga/plugin-prometheus';
+import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { errorCodeOf, resultErrors } from './error-codes.ts';
 
 /** Live values the metrics read at scrape time; app.ts fills them in as the parts come up. */
 export interface MetricSources {
@@ -29,13 +30,25 @@ export interface Metrics {
 
 const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
 
-/** The `code` label of a GraphQL error: its `extensions.code`, or what the phase implies. */
+/**
+ * The `code` label of a GraphQL error: its `extensions.code`; for a parse or validation error
+ * (which get theirs after the Prometheus plugin has seen them) what the phase implies; else
+ * {@link errorCodeOf}.
+ */
 function errorCode(error: unknown, phase: string | undefined): string {
   const code = (error as GraphQLError | undefined)?.extensions?.code;
   if (typeof code === 'string') return code;
   if (phase === 'parse') return 'GRAPHQL_PARSE_FAILED';
   if (phase === 'validate') return 'GRAPHQL_VALIDATION_FAILED';
-  return 'INTERNAL_SERVER_ERROR';
+  return errorCodeOf(error as GraphQLError | undefined);
+}
+
+/** How far an HTTP request got through envelop, and whether the Prometheus plugin counted its errors there. */
+interface Reached {
+  readonly phase: 'parse' | 'validate' | 'context' | 'execute' | 'subscribe';
+  readonly counted: boolean;
+  readonly operationName?: string | undefined;
+  readonly operationType?: string | undefined;
 }
 
 /**
@@ -120,6 +133,68 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       },
     }),
   };
+  type ErrorPhase = 'parse' | 'validate' | 'context' | 'execute' | 'subscribe';
+  const errorResult = createCounter<ErrorPhase, 'operationName' | 'operationType' | 'phase' | 'code', FillLabelsFnParams & { error: unknown; errorPhase: ErrorPhase }>({
+    registry,
+    counter: {
+      name: 'graphql_envelop_error_result',
+      help: 'GraphQL errors in responses, by operation, phase and error code (extensions.code)',
+      labelNames: ['operationName', 'operationType', 'phase', 'code'] as const,
+    },
+    fillLabelsFn: (params) => ({
+      operationName: params.operationName ?? 'Anonymous',
+      operationType: params.operationType ?? 'unknown',
+      phase: params.errorPhase ?? 'unknown',
+      code: errorCode(params.error, params.errorPhase),
+    }),
+  });
+  // The Prometheus plugin counts an error where envelop shows it one: a parse or validation
+  // that returns errors, a context that throws, an execution result. Errors answered before a
+  // request reaches parse (method, body, CSRF, media type, parameters), or thrown where no
+  // after-hook runs (the parse cache's repeated error, armor's limits out of validation, yoga's
+  // mutation-over-GET check after parse), it never sees: those are counted here, from the
+  // response's errors, with the phase the request had reached ('request' before parse).
+  const reached = new WeakMap<Request, Reached>();
+  const track = (context: unknown, next: Omit<Reached, 'operationName' | 'operationType'>, document?: DocumentNode) => {
+    const { request, params } = (context ?? {}) as { request?: Request; params?: { operationName?: string | null } };
+    if (!request) return;
+    const previous = reached.get(request);
+    const operation = document ? getOperationAST(document, params?.operationName ?? undefined) : undefined;
+    reached.set(request, {
+      ...next,
+      operationName: operation ? operation.name?.value : previous?.operationName,
+      operationType: operation ? operation.operation : previous?.operationType,
+    });
+  };
+  const uncountedErrors: Plugin<Record<string, unknown>> = {
+    onParse: ({ context }) => {
+      track(context, { phase: 'parse', counted: false });
+      return ({ result }) => {
+        if (result instanceof Error) track(context, { phase: 'parse', counted: true });
+        else if (result) track(context, { phase: 'parse', counted: false }, result as DocumentNode);
+      };
+    },
+    onValidate: ({ context }) => {
+      track(context, { phase: 'validate', counted: false });
+      // A valid document goes on to the context factory, whose errors the Prometheus plugin counts
+      // (yoga's factory runs in a hook before ours, so the phase is set here).
+      return ({ valid }) => track(context, valid ? { phase: 'context', counted: true } : { phase: 'validate', counted: true });
+    },
+    onExecute: ({ args }) => track(args.contextValue, { phase: 'execute', counted: true }),
+    onSubscribe: ({ args }) => track(args.contextValue, { phase: 'subscribe', counted: true }),
+    onResultProcess: ({ request, result }) => {
+      const state = reached.get(request);
+      if (state?.counted) return;
+      for (const error of resultErrors(result)) {
+        errorResult.counter.inc({
+          operationName: state?.operationName ?? 'Anonymous',
+          operationType: state?.operationType ?? 'unknown',
+          phase: state?.phase ?? 'request',
+          code: errorCodeOf(error),
+        });
+      }
+    },
+  };
   const prometheus = usePrometheus({
     registry,
     endpoint: options.enabled ? '/metrics' : false,
@@ -138,20 +213,7 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
           outcome: outcomes.get(context as object) ?? 'success',
         }),
       }),
-      graphql_envelop_error_result: createCounter({
-        registry,
-        counter: {
-          name: 'graphql_envelop_error_result',
-          help: 'GraphQL errors in responses, by operation, phase and error code (extensions.code)',
-          labelNames: ['operationName', 'operationType', 'phase', 'code'] as const,
-        },
-        fillLabelsFn: (params) => ({
-          operationName: params.operationName ?? 'Anonymous',
-          operationType: params.operationType ?? 'unknown',
-          phase: params.errorPhase ?? 'unknown',
-          code: errorCode(params.error, params.errorPhase),
-        }),
-      }),
+      graphql_envelop_error_result: errorResult,
       // The schema deprecates nothing, and this counter walks every parsed document with a
       // TypeInfo on every request (yoga's plugin turns it on by default): measurable per request
       // for no series (issue #6).
@@ -174,7 +236,8 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
 
   return {
     registry,
-    plugins: options.enabled ? [outcomePlugin, prometheus] : [],
+    // uncountedErrors after prometheus: its after-hooks then see what the Prometheus plugin's saw.
+    plugins: options.enabled ? [outcomePlugin, prometheus, uncountedErrors] : [],
     sources,
     subscriptionDelta: (delta) => activeSubscriptions.inc(delta),
     useCaseFailed: (useCase, code) => useCaseFailures.inc({ use_case: useCase, code }),

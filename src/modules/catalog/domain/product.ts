@@ -1,4 +1,5 @@
 import type { FieldIssue } from '../../../platform/errors.ts';
+import { textIssues } from '../../../platform/text.ts';
 
 /** A product of the catalog. Prices are integer minor units of the store currency. */
 export interface Product {
@@ -17,11 +18,16 @@ export interface Product {
   readonly updatedAt: Date;
 }
 
-/** Catalog limits. Chosen for the demo store; prices up to 1,000,000.00 keep totals exact in JS numbers. */
+/**
+ * Catalog limits. Chosen for the demo store; prices up to 1,000,000.00 keep totals exact in JS
+ * numbers. Lengths count Unicode code points. A search matches part of a name or SKU, so one longer
+ * than the longest name can match nothing: it is refused rather than sent to the database.
+ */
 export const PRODUCT_LIMITS = {
   skuPattern: /^[A-Z0-9][A-Z0-9-]{1,39}$/,
   nameMaxLength: 200,
   descriptionMaxLength: 2_000,
+  searchMaxLength: 200,
   maxPriceMinor: 100_000_000,
   maxStock: 1_000_000,
 } as const;
@@ -35,17 +41,18 @@ export interface ProductFields {
   readonly stock?: number;
 }
 
-/** Returns every rule the given fields break (empty when valid). Only present fields are checked. */
+/**
+ * Returns every rule the given fields break (empty when valid). Only present fields are checked.
+ * Names are one line; descriptions may hold line breaks; neither any other control character.
+ */
 export function checkProductFields(fields: ProductFields): FieldIssue[] {
   const issues: FieldIssue[] = [];
   if (fields.sku !== undefined && !PRODUCT_LIMITS.skuPattern.test(fields.sku)) {
     issues.push({ path: ['sku'], message: 'must be 2–40 upper-case letters, digits or dashes' });
   }
-  if (fields.name !== undefined && (fields.name.trim().length === 0 || fields.name.length > PRODUCT_LIMITS.nameMaxLength)) {
-    issues.push({ path: ['name'], message: `must be 1–${PRODUCT_LIMITS.nameMaxLength} characters` });
-  }
-  if (fields.description !== undefined && fields.description.length > PRODUCT_LIMITS.descriptionMaxLength) {
-    issues.push({ path: ['description'], message: `must be at most ${PRODUCT_LIMITS.descriptionMaxLength} characters` });
+  if (fields.name !== undefined) issues.push(...textIssues(fields.name.trim(), ['name'], { minLength: 1, maxLength: PRODUCT_LIMITS.nameMaxLength }));
+  if (fields.description !== undefined) {
+    issues.push(...textIssues(fields.description, ['description'], { maxLength: PRODUCT_LIMITS.descriptionMaxLength, multiline: true }));
   }
   if (
     fields.priceMinor !== undefined &&
@@ -67,3 +74,10 @@ export function adjustedStock(current: number, delta: number): number | undefine
   const next = current + delta;
   return Number.isSafeInteger(delta) && next >= 0 && next <= PRODUCT_LIMITS.maxStock ? next : undefined;
 }
+
+/**
+ * Returns the issues of a catalog search text (empty when valid): at most
+ * {@link PRODUCT_LIMITS.searchMaxLength} characters on one line. Reported at `filter.search`.
+ */
+export const checkSearch = (search: string): FieldIssue[] =>
+  textIssues(search, ['filter', 'search'], { maxLength: PRODUCT_LIMITS.searchMaxLength });

@@ -3,7 +3,7 @@ import { parseMinor } from '../../../platform/money.ts';
 import { unwrap } from '../../../platform/result.ts';
 import type { Builder } from '../../../graphql/builder.ts';
 import type { CommonRefs } from '../../../graphql/common.ts';
-import { parseGlobalId } from '../../../graphql/global-id.ts';
+import { parseGlobalId, requireGlobalId } from '../../../graphql/global-id.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
 import type { Product } from '../domain/product.ts';
 
@@ -43,7 +43,7 @@ export function registerCatalogGraphQL(builder: Builder, common: CommonRefs, opt
   });
   const ProductFilter = builder.inputType('ProductFilter', {
     fields: (t) => ({
-      search: t.string({ required: false, description: 'Case-insensitive part of the name or SKU.' }),
+      search: t.string({ required: false, description: 'Case-insensitive part of the name or SKU; at most 200 characters, one line.' }),
       inStock: t.boolean({ required: false }),
       active: t.boolean({ required: false, description: 'Admins only; everyone else sees active products.' }),
       minPrice: t.string({ required: false, description: 'Decimal amount, inclusive.' }),
@@ -57,9 +57,7 @@ export function registerCatalogGraphQL(builder: Builder, common: CommonRefs, opt
       nullable: true,
       args: { id: t.arg.id() },
       resolve: async (_root, args, ctx) => {
-        const id = parseGlobalId(String(args.id), 'Product');
-        if (!id) return null;
-        const [product] = await ctx.catalog.getProducts(ctx.op, [id]);
+        const [product] = await ctx.catalog.getProducts(ctx.op, [requireGlobalId(String(args.id), 'Product')]);
         return product ?? null;
       },
     }),
@@ -104,9 +102,9 @@ export function registerCatalogGraphQL(builder: Builder, common: CommonRefs, opt
 
   const CreateProductInput = builder.inputType('CreateProductInput', {
     fields: (t) => ({
-      sku: t.string(),
-      name: t.string(),
-      description: t.string({ required: false }),
+      sku: t.string({ description: '2–40 upper-case letters, digits or dashes.' }),
+      name: t.string({ description: '1–200 characters, one line.' }),
+      description: t.string({ required: false, description: 'At most 2,000 characters; line breaks allowed.' }),
       price: t.string({ description: 'Unit price as a decimal string, e.g. "19.99".' }),
       stock: t.int(),
       active: t.boolean({ required: false, defaultValue: true }),
@@ -115,8 +113,8 @@ export function registerCatalogGraphQL(builder: Builder, common: CommonRefs, opt
   const UpdateProductInput = builder.inputType('UpdateProductInput', {
     fields: (t) => ({
       productId: t.id(),
-      name: t.string({ required: false }),
-      description: t.string({ required: false }),
+      name: t.string({ required: false, description: '1–200 characters, one line.' }),
+      description: t.string({ required: false, description: 'At most 2,000 characters; line breaks allowed.' }),
       price: t.string({ required: false }),
       active: t.boolean({ required: false }),
     }),

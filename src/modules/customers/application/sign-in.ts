@@ -1,7 +1,8 @@
 import { AppError, ValidationError, type FieldIssue } from '../../../platform/errors.ts';
 import type { OpContext } from '../../../platform/op-context.ts';
 import { err, ok, type Result } from '../../../platform/result.ts';
-import { CUSTOMER_LIMITS, normalizeEmail, normalizePassword } from '../domain/customer.ts';
+import { textIssues } from '../../../platform/text.ts';
+import { CUSTOMER_LIMITS, checkPasswordText, normalizeEmail, normalizePassword } from '../domain/customer.ts';
 import type { AttemptThrottle, AuthSession, CustomerRepository, PasswordHasher, TokenIssuer } from './ports.ts';
 
 /**
@@ -45,7 +46,8 @@ export interface SignInInput {
  * An unknown e-mail costs one password verification too (against {@link DUMMY_PASSWORD_HASH}), so
  * it answers with the same error in about the same time as a wrong password.
  * @returns the account with an access token; INVALID_CREDENTIALS; VALIDATION_FAILED when a field
- * is empty or longer than any account's can be (refused before any hashing work); RATE_LIMITED
+ * is empty, longer than any account's can be, or holds a character no account's can (a control
+ * character such as NUL, an unpaired surrogate), refused before any lookup or hashing; RATE_LIMITED
  * when the caller has used up its attempts (checked before the e-mail is even looked up).
  */
 export type SignIn = (op: OpContext, input: SignInInput) => Promise<Result<AuthSession, InvalidCredentialsError | ValidationError | RateLimitedError>>;
@@ -53,15 +55,13 @@ export type SignIn = (op: OpContext, input: SignInInput) => Promise<Result<AuthS
 /** Builds {@link SignIn}; without `throttle`, attempts are not limited. */
 export function createSignIn(deps: { customers: CustomerRepository; passwords: PasswordHasher; tokens: TokenIssuer; throttle?: AttemptThrottle | undefined }): SignIn {
   return async (op, input) => {
-    const issues: FieldIssue[] = [];
+    // Shape only, never the database: no account can hold a value refused here, so the answer
+    // says nothing about which addresses exist.
     const email = normalizeEmail(input.email);
-    if (email.length === 0 || email.length > CUSTOMER_LIMITS.emailMaxLength) {
-      issues.push({ path: ['email'], message: `must be 1–${CUSTOMER_LIMITS.emailMaxLength} characters` });
-    }
+    const issues: FieldIssue[] = textIssues(email, ['email'], { minLength: 1, maxLength: CUSTOMER_LIMITS.emailMaxLength });
     const password = normalizePassword(input.password);
-    if (password.length === 0 || [...password].length > CUSTOMER_LIMITS.passwordMaxLength) {
-      issues.push({ path: ['password'], message: `must be 1–${CUSTOMER_LIMITS.passwordMaxLength} characters` });
-    }
+    if (password.length === 0) issues.push({ path: ['password'], message: `must be 1–${CUSTOMER_LIMITS.passwordMaxLength} characters` });
+    else issues.push(...checkPasswordText(password));
     if (issues.length > 0) return err(new ValidationError(issues));
     // Before the lookup, so that being throttled says nothing about the e-mail either.
     const refused = await deps.throttle?.();

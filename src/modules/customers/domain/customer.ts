@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../../../platform/errors.ts';
 import type { Role } from '../../../platform/op-context.ts';
+import { codePointsUpTo, textIssues } from '../../../platform/text.ts';
 
 /** Pricing tiers, cheapest first. */
 export const CUSTOMER_TIERS = ['BASIC', 'PREMIUM', 'ENTERPRISE'] as const;
@@ -57,8 +58,6 @@ export const CUSTOMER_LIMITS = {
  */
 const EMAIL_PATTERN = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
-const codePoints = (value: string): number => [...value].length;
-
 /** @returns the stored form of an e-mail address: trimmed and lower-cased. */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
@@ -82,23 +81,25 @@ export function checkEmail(email: string): FieldIssue[] {
   return [];
 }
 
-/** @returns the issues of a new password (empty when valid): only its length counts, spaces included. */
+/**
+ * @returns the issues of a normalized password's characters (empty when valid): at most
+ * {@link CUSTOMER_LIMITS.passwordMaxLength}, and no control character or unpaired surrogate
+ * (neither can be typed; a lone surrogate would hash as U+FFFD, the same as any other one).
+ */
+export const checkPasswordText = (normalized: string): FieldIssue[] => textIssues(normalized, ['password'], { maxLength: CUSTOMER_LIMITS.passwordMaxLength });
+
+/** @returns the issues of a new password (empty when valid): its length, spaces included, and {@link checkPasswordText}. */
 export function checkPassword(password: string): FieldIssue[] {
-  const length = codePoints(normalizePassword(password));
+  const normalized = normalizePassword(password);
+  const length = codePointsUpTo(normalized, CUSTOMER_LIMITS.passwordMaxLength);
   if (length < CUSTOMER_LIMITS.passwordMinLength || length > CUSTOMER_LIMITS.passwordMaxLength) {
     return [{ path: ['password'], message: `must be ${CUSTOMER_LIMITS.passwordMinLength}–${CUSTOMER_LIMITS.passwordMaxLength} characters` }];
   }
-  return [];
+  return checkPasswordText(normalized);
 }
 
-/** @returns the issues of a display name, checked trimmed (empty when valid). */
-export function checkName(name: string): FieldIssue[] {
-  const length = codePoints(name.trim());
-  if (length === 0 || length > CUSTOMER_LIMITS.nameMaxLength) {
-    return [{ path: ['name'], message: `must be 1–${CUSTOMER_LIMITS.nameMaxLength} characters` }];
-  }
-  return [];
-}
+/** @returns the issues of a display name, checked trimmed (empty when valid): 1–100 characters, one line, no control characters. */
+export const checkName = (name: string): FieldIssue[] => textIssues(name.trim(), ['name'], { minLength: 1, maxLength: CUSTOMER_LIMITS.nameMaxLength });
 
 /** @returns every issue of a new account's fields at once (empty when valid). */
 export const checkNewAccount = (fields: { readonly email: string; readonly password: string; readonly name: string }): FieldIssue[] => [

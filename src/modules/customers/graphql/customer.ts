@@ -88,15 +88,15 @@ export function registerCustomersGraphQL(builder: Builder, common: CommonRefs) {
 
   const SignUpInput = builder.inputType('SignUpInput', {
     fields: (t) => ({
-      email: t.string(),
-      password: t.string({ description: '8–128 characters; any characters, no composition rules.' }),
-      name: t.string(),
+      email: t.string({ description: 'An e-mail address of at most 254 characters.' }),
+      password: t.string({ description: '8–128 characters, spaces included; no composition rules, no control characters.' }),
+      name: t.string({ description: '1–100 characters, one line.' }),
     }),
   });
   const SignInInput = builder.inputType('SignInInput', {
     fields: (t) => ({
-      email: t.string(),
-      password: t.string(),
+      email: t.string({ description: 'At most 254 characters.' }),
+      password: t.string({ description: 'At most 128 characters.' }),
     }),
   });
   const SetCustomerTierInput = builder.inputType('SetCustomerTierInput', {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { checkCustomer } from '../../../platform/authz.ts';
 import { ValidationError, type FieldIssue, type UnauthenticatedError } from '../../../platform/errors.ts';
+import { runWithStatementSignal } from '../../../platform/cancellation.ts';
 import { actorOf, type OpContext } from '../../../platform/op-context.ts';
 import { err, ok, type Result } from '../../../platform/result.ts';
 import { IdempotencyKeyReusedError, OutOfStockError } from '../domain/errors.ts';
@@ -106,19 +107,22 @@ export function createPlaceOrder(deps: OrdersDeps): PlaceOrder {
     announceCommitted(deps);
 
     // Once the order is committed, finishing its payment matters more than the caller staying
-    // connected: a disconnect must not strand it PENDING with stock reserved. The payments port
-    // bounds the call with its own timeout.
+    // connected: a disconnect (or the request deadline) must not strand it PENDING with stock
+    // reserved, so neither its steps nor its SQL follow the request's signal any more. The
+    // payments port bounds the call with its own timeout.
     const settling: OpContext = { ...op, signal: new AbortController().signal };
-    let charged;
-    try {
-      charged = await deps.payments.charge(settling, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
-    } catch (error) {
-      // The provider's answer is unknown (unreachable, timed out): the order stays PENDING with its
-      // stock reserved, and the reconciler settles it; the client follows it like any other.
-      deps.logger.warn({ err: error, orderId: order.id }, 'payment outcome unknown; left to the reconciler');
-      return ok(order);
-    }
-    return settleAfterPayment(settling, deps, order, charged);
+    return runWithStatementSignal(settling.signal, async () => {
+      let charged;
+      try {
+        charged = await deps.payments.charge(settling, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
+      } catch (error) {
+        // The provider's answer is unknown (unreachable, timed out): the order stays PENDING with its
+        // stock reserved, and the reconciler settles it; the client follows it like any other.
+        deps.logger.warn({ err: error, orderId: order.id }, 'payment outcome unknown; left to the reconciler');
+        return ok(order);
+      }
+      return settleAfterPayment(settling, deps, order, charged);
+    });
   };
 }
 

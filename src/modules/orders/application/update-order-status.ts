@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError, type ForbiddenError, type Unauthenticat
 import { actorOf, type OpContext } from '../../../platform/op-context.ts';
 import { err, type Result } from '../../../platform/result.ts';
 import { IllegalTransitionError, type VersionConflictError } from '../domain/errors.ts';
-import { ORDER_LIMITS, type Order } from '../domain/order.ts';
+import { checkReason, type Order } from '../domain/order.ts';
 import { PAYMENT_DRIVEN_STATUSES, type OrderStatus } from '../domain/status-machine.ts';
 import type { OrdersDeps } from './deps.ts';
 import { transitionOrder } from './transition-order.ts';
@@ -24,9 +24,8 @@ export function createUpdateOrderStatus(deps: OrdersDeps): UpdateOrderStatus {
   return async (op, input) => {
     const denied = checkAdmin(op);
     if (denied) return err(denied);
-    if (input.reason && input.reason.length > ORDER_LIMITS.reasonMaxLength) {
-      return err(ValidationError.of(['input', 'reason'], `must be at most ${ORDER_LIMITS.reasonMaxLength} characters`));
-    }
+    const reasonIssues = input.reason ? checkReason(input.reason) : [];
+    if (reasonIssues.length > 0) return err(new ValidationError(reasonIssues));
     const [order] = await deps.reader.findByIds([input.orderId]);
     if (!order) return err(new NotFoundError('order'));
     if (PAYMENT_DRIVEN_STATUSES.includes(input.status)) {

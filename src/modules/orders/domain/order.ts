@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../../../platform/errors.ts';
 import { percentOfMinor } from '../../../platform/money.ts';
+import { textIssues } from '../../../platform/text.ts';
 import type { OrderStatus } from './status-machine.ts';
 
 /** An order's header. Amounts are integer minor units of `currency`. */
@@ -60,7 +61,8 @@ export interface RequestedLine {
 
 /**
  * Returns every rule a placeOrder request breaks: 1–50 lines, quantity 1–1000, no product twice,
- * an idempotency key of 1–255 characters. Paths point into the input (`lines.2.quantity`).
+ * an idempotency key of 1–255 characters on one line without control characters. Paths point into
+ * the input (`lines.2.quantity`).
  */
 export function checkOrderRequest(lines: readonly RequestedLine[], idempotencyKey: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -77,11 +79,17 @@ export function checkOrderRequest(lines: readonly RequestedLine[], idempotencyKe
     }
     seen.add(line.productId);
   });
-  if (idempotencyKey.trim().length === 0 || idempotencyKey.length > ORDER_LIMITS.idempotencyKeyMaxLength) {
-    issues.push({ path: ['idempotencyKey'], message: `must be 1–${ORDER_LIMITS.idempotencyKeyMaxLength} characters` });
-  }
+  issues.push(...textIssues(idempotencyKey, ['idempotencyKey'], { minLength: 1, maxLength: ORDER_LIMITS.idempotencyKeyMaxLength }));
   return issues;
 }
+
+/**
+ * Returns the issues of a cancellation or status-change reason (empty when valid): at most
+ * {@link ORDER_LIMITS.reasonMaxLength} characters, line breaks allowed, no other control character.
+ * Reported at `input.reason`.
+ */
+export const checkReason = (reason: string): FieldIssue[] =>
+  textIssues(reason, ['input', 'reason'], { maxLength: ORDER_LIMITS.reasonMaxLength, multiline: true });
 
 /** A line priced at the captured unit price. */
 export interface PricedLine extends RequestedLine {

@@ -5,7 +5,7 @@ import { unwrap } from '../../../platform/result.ts';
 import type { Builder } from '../../../graphql/builder.ts';
 import type { CommonRefs } from '../../../graphql/common.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
-import { parseGlobalId } from '../../../graphql/global-id.ts';
+import { parseGlobalId, requireGlobalId } from '../../../graphql/global-id.ts';
 import { IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
 import type { OrderFilter } from '../application/ports.ts';
@@ -127,7 +127,7 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
 
   const listArgsFilter = (filter: { status?: readonly string[] | null; customerId?: string | number | null; createdAfter?: Date | null; createdBefore?: Date | null } | null | undefined) => {
     if (!filter) return {};
-    const customerId = filter.customerId != null ? (parseGlobalId(String(filter.customerId), 'Customer') ?? '00000000-0000-0000-0000-000000000000') : undefined;
+    const customerId = filter.customerId != null ? requireGlobalId(String(filter.customerId), 'Customer') : undefined;
     return {
       ...(filter.status ? { statuses: filter.status as Order['status'][] } : {}),
       ...(customerId ? { customerId } : {}),
@@ -156,9 +156,7 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
       description: 'An order of yours (admins: any); anyone else gets null, exactly as for a missing id.',
       args: { id: t.arg.id() },
       resolve: async (_root, args, ctx) => {
-        const id = parseGlobalId(String(args.id), 'Order');
-        if (!id) return null;
-        const [order] = await ctx.orders.getOrders(ctx.op, [id]);
+        const [order] = await ctx.orders.getOrders(ctx.op, [requireGlobalId(String(args.id), 'Order')]);
         return order ?? null;
       },
     }),
@@ -230,13 +228,13 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
   const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
     fields: (t) => ({
       lines: t.field({ type: [OrderLineInput], description: '1 to 50 lines, each product once.' }),
-      idempotencyKey: t.string({ description: 'A fresh key per checkout (a UUID); a retry with it returns the first result and never charges twice.' }),
+      idempotencyKey: t.string({ description: 'A fresh key per checkout (a UUID; 1–255 characters, one line); a retry with it returns the first result and never charges twice.' }),
     }),
   });
   const CancelOrderInput = builder.inputType('CancelOrderInput', {
     fields: (t) => ({
       orderId: t.id(),
-      reason: t.string({ required: false }),
+      reason: t.string({ required: false, description: 'At most 500 characters; line breaks allowed.' }),
       expectedVersion: t.int({ required: false, description: 'Refuse with VERSION_CONFLICT if the order moved past this version.' }),
     }),
   });
@@ -245,7 +243,7 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
       orderId: t.id(),
       status: t.field({ type: OrderStatusEnum }),
       expectedVersion: t.int(),
-      reason: t.string({ required: false }),
+      reason: t.string({ required: false, description: 'At most 500 characters; line breaks allowed.' }),
     }),
   });
 
@@ -326,8 +324,7 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
       subscribe: async (_root, args, ctx) => {
         let orderId: string | undefined;
         if (args.orderId != null) {
-          orderId = parseGlobalId(String(args.orderId), 'Order');
-          if (!orderId) throw toGraphQLError(new NotFoundError('order'));
+          orderId = requireGlobalId(String(args.orderId), 'Order');
         }
         const stream = await ctx.orders.watchOrderStatus(ctx.op, { orderId: orderId ?? null, afterVersion: args.afterVersion ?? null });
         if (!stream.ok) throw toGraphQLError(stream.error);

@@ -1,0 +1,172 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { ConnectionInitMessage, ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../platform/logger.ts';
+
+/**
+ * graphql-ws close code of an idle socket. A private code (4000–4999) that graphql-ws does not use
+ * and its client does not count as fatal: a client that keeps a socket open without operations
+ * (`lazy: false`) reconnects after its retry wait, a lazy one (the default, Apollo's GraphQLWsLink)
+ * opens a new socket with its next subscription. 4410 as in HTTP 410 Gone: the server has let
+ * the socket go.
+ */
+export const IDLE_CLOSE_CODE = 4410;
+
+/** The close reason of an idle socket (WebSocket close reasons are at most 123 bytes). */
+export const idleCloseReason = (idleMs: number): string => `Idle: no operation for ${idleMs} ms`;
+
+/** HTTP status of an upgrade refused because the client's address holds its share of sockets. */
+export const TOO_MANY_SOCKETS_STATUS = 429;
+
+export interface WsLifecycleOptions {
+  /**
+   * A socket running no operation for this many ms is closed with {@link IDLE_CLOSE_CODE}
+   * (WS_ANONYMOUS_IDLE_MS). Counted from its connection_init, and again from the end of its last
+   * operation; a socket with a running operation (a subscription, a query in flight) is never idle.
+   */
+  readonly idleMs: number;
+  /** Sockets (handshake to TCP close) one client address may hold (WS_MAX_SOCKETS_PER_ADDRESS). */
+  readonly maxSocketsPerAddress: number;
+  /** The client's address of an upgrade request (the same as for rate limits: TRUST_PROXY_HOPS). */
+  readonly clientAddressOfUpgrade: (request: IncomingMessage) => string;
+  readonly logger: Logger;
+}
+
+/** What {@link createWsLifecycle} gives the graphql-ws server. */
+export interface WsLifecycle {
+  /** Wraps graphql-ws's server options so that idle sockets are closed; the hooks given still run, unchanged. */
+  hooks<P extends ConnectionInitMessage['payload'], E>(options: ServerOptions<P, E>): ServerOptions<P, E>;
+  /**
+   * Installs, after graphql-ws's `useServer`, the per-address cap (HTTP 429 before the handshake)
+   * and this server's error handling in place of graphql-ws's (which prints stack traces to stderr
+   * and closes every socket with 1011 on an HTTP server error): a protocol error of one socket
+   * (oversized message, invalid frame) is one warning line, an HTTP server error once listening is
+   * one error line, and a failure to listen is left to the one who starts the server.
+   */
+  attach(wss: WebSocketServer, server: Server): void;
+}
+
+/**
+ * Lifecycle rules of graphql-ws sockets beyond the protocol's own (issue 10, item 7): idle sockets
+ * are closed, and each client address holds a bounded number of sockets (docs/security.md).
+ */
+export function createWsLifecycle(options: WsLifecycleOptions): WsLifecycle {
+  const { idleMs, maxSocketsPerAddress, logger } = options;
+  const reason = idleCloseReason(idleMs);
+  const timers = new WeakMap<object, { timer: NodeJS.Timeout; lastActive: number }>();
+
+  /** Idle-time clock of one acknowledged socket: checks at the deadline whether it ran anything since. */
+  function watch(socket: WebSocket, subscriptions: Readonly<Record<string, unknown>>): void {
+    const check = () => {
+      const state = timers.get(socket);
+      if (!state || socket.readyState !== socket.OPEN) return;
+      // graphql-ws holds every running operation here, from its subscribe message to its end.
+      for (const _ in subscriptions) {
+        state.timer.refresh();
+        return;
+      }
+      const idleFor = performance.now() - state.lastActive;
+      if (idleFor >= idleMs) {
+        timers.delete(socket);
+        socket.close(IDLE_CLOSE_CODE, reason);
+        return;
+      }
+      state.timer = setTimeout(check, idleMs - idleFor).unref();
+    };
+    timers.set(socket, { timer: setTimeout(check, idleMs).unref(), lastActive: performance.now() });
+  }
+
+  const touch = (socket: object) => {
+    const state = timers.get(socket);
+    if (state) state.lastActive = performance.now();
+  };
+  const socketOf = (extra: unknown) => (extra as { socket: WebSocket }).socket;
+
+  return {
+    hooks(serverOptions) {
+      const { onConnect, onSubscribe, onError, onComplete, onClose } = serverOptions;
+      return {
+        ...serverOptions,
+        onConnect: async (ctx) => {
+          const permitted = await onConnect?.(ctx);
+          const socket = socketOf(ctx.extra);
+          if (permitted !== false && socket.readyState === socket.OPEN) watch(socket, ctx.subscriptions);
+          return permitted;
+        },
+        onSubscribe: (ctx, id, payload) => {
+          touch(socketOf(ctx.extra));
+          return onSubscribe?.(ctx, id, payload);
+        },
+        // Every operation ends through one of these two (a refused one through onError).
+        onError: (ctx, id, payload, errors) => {
+          touch(socketOf(ctx.extra));
+          return onError?.(ctx, id, payload, errors);
+        },
+        onComplete: (ctx, id, payload) => {
+          touch(socketOf(ctx.extra));
+          return onComplete?.(ctx, id, payload);
+        },
+        onClose: (ctx, code, closeReason) => {
+          const socket = socketOf(ctx.extra);
+          clearTimeout(timers.get(socket)?.timer);
+          timers.delete(socket);
+          return onClose?.(ctx, code, closeReason);
+        },
+      };
+    },
+
+    attach(wss, server) {
+      const perAddress = new Map<string, number>();
+      // Addresses at the cap whose refusal was logged: one warning per episode, not per attempt.
+      const warned = new Set<string>();
+      const retryAfterSeconds = String(Math.ceil(idleMs / 1_000));
+      // Counted from the accepted upgrade to the TCP close, so a socket counts while its handshake
+      // completes and stops counting however it ends (closed, terminated, failed handshake).
+      wss.options.verifyClient = (info: { req: IncomingMessage }, callback: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
+        const address = options.clientAddressOfUpgrade(info.req);
+        const held = perAddress.get(address) ?? 0;
+        if (held >= maxSocketsPerAddress) {
+          if (!warned.has(address)) {
+            warned.add(address);
+            logger.warn({ clientAddress: address, limit: maxSocketsPerAddress }, 'WebSocket upgrades refused: too many sockets from one address');
+          }
+          callback(false, TOO_MANY_SOCKETS_STATUS, 'Too many WebSockets from this address', { 'Retry-After': retryAfterSeconds });
+          return;
+        }
+        perAddress.set(address, held + 1);
+        info.req.socket.once('close', () => {
+          const left = (perAddress.get(address) ?? 1) - 1;
+          if (left > 0) perAddress.set(address, left);
+          else perAddress.delete(address);
+          warned.delete(address);
+        });
+        callback(true);
+      };
+
+      // graphql-ws's listener prints the error's stack to stderr and closes every socket with
+      // 1011. The WebSocket server only re-emits its HTTP server's errors: before listening they
+      // reject the start (one line, src/main.ts); afterwards (e.g. accept() failing with EMFILE)
+      // they are logged and the open sockets stay.
+      wss.removeAllListeners('error');
+      wss.on('error', (error) => {
+        if (server.listening) logger.error({ err: error }, 'HTTP server error');
+      });
+
+      wss.on('connection', (socket, request) => {
+        // graphql-ws's listener prints a stack trace to stderr for a client's protocol error; ws has
+        // already closed the socket with the right code (1009 for a message over maxPayload, 1007
+        // for invalid UTF-8, 1002 for a malformed frame) and emits at most one error per socket.
+        socket.removeAllListeners('error');
+        const clientAddress = options.clientAddressOfUpgrade(request);
+        socket.on('error', (error: Error & { code?: string }) => {
+          if (error.code?.startsWith('WS_ERR_')) {
+            logger.warn({ clientAddress, error: error.code, detail: error.message }, 'WebSocket message refused');
+          } else {
+            // The connection itself failed (reset by the peer and the like): nothing to act on.
+            logger.debug({ clientAddress, error: error.code ?? error.name }, 'WebSocket connection failed');
+          }
+        });
+      });
+    },
+  };
+}
