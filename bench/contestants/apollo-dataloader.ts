@@ -4,10 +4,12 @@
 // one `… = any($1::uuid[])` statement over `pg`, whatever the page size. The order itself (S1) and
 // the keyset page (S2) are one statement each. The token is checked through the verified-token cache
 // every contestant uses (bench/lib/jwt.ts). Answers S1 and S2 (no placeOrder: S3 is R's and O's).
-// Production mode (NODE_ENV=production: no introspection, no landing page, no stack traces).
+// Production mode (NODE_ENV=production: no introspection, no landing page, no stack traces), and no
+// per-field cache-control work (no cache hints in this API).
 //
 // Env: DATABASE_URL, POOL_MAX, PORT, JWT_PUBLIC_KEY (SPKI PEM), JWT_ISSUER, JWT_AUDIENCE.
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
@@ -140,7 +142,9 @@ const resolvers = {
   },
 };
 
-const server = new ApolloServer<Context>({ typeDefs, resolvers });
+// The cache-control plugin (installed by default) computes a cache policy per resolved field for
+// HTTP caching headers; this API sends no cache hints, so a team tuning its server turns it off.
+const server = new ApolloServer<Context>({ typeDefs, resolvers, plugins: [ApolloServerPluginCacheControlDisabled()] });
 const { url } = await startStandaloneServer(server, {
   listen: { port: Number(process.env.PORT ?? 0), host: '127.0.0.1' },
   context: async ({ req }): Promise<Context> => {
