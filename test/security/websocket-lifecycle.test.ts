@@ -2,6 +2,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { eventually } from '../ops/support/gateway.ts';
 
@@ -19,9 +20,12 @@ let app: TestApp;
 let wsUrl: string;
 let token: string;
 const opened: WebSocket[] = [];
+/** The app's warnings and errors, one parsed JSON line each. */
+const logLines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
-  app = await startTestApp({ env: { WS_ANONYMOUS_IDLE_MS: String(IDLE_MS), WS_MAX_SOCKETS_PER_ADDRESS: String(PER_ADDRESS) } });
+  const logger = createLogger('warn', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  app = await startTestApp({ env: { WS_ANONYMOUS_IDLE_MS: String(IDLE_MS), WS_MAX_SOCKETS_PER_ADDRESS: String(PER_ADDRESS) }, app: { logger } });
   wsUrl = app.running.url.replace(/^http/, 'ws');
   token = await app.demoToken('basic');
 });
@@ -196,6 +200,11 @@ describe('sockets per client address', () => {
       sockets.push(raw.socket);
     }
     expect(await upgrade()).toBe(429);
+    expect(await upgrade()).toBe(429);
+    // One warning for the episode, not one per refused attempt.
+    expect(logLines.filter((l) => l.msg === 'WebSocket upgrades refused: too many sockets from one address')).toEqual([
+      expect.objectContaining({ level: 40, clientAddress: '127.0.0.1', limit: PER_ADDRESS }),
+    ]);
     sockets[0]!.close(1000);
     // The server counts the socket gone when its TCP connection has closed; the client may see that first.
     await eventually(async () => (await upgrade()) === 'open', 5_000, 50, 'an upgrade to be admitted again');
