@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaceOrderDocument, ProductsDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { activeSubscriptions, untilActiveSubscriptions } from '../support/metrics.ts';
 
 let app: TestApp;
 
@@ -22,6 +23,7 @@ describe('the HTTP surface on /graphql', () => {
 
   it('streams subscriptions over SSE as well as graphql-ws', async () => {
     const token = await app.demoToken('enterprise');
+    const active = await activeSubscriptions(app.running.url);
     const controller = new AbortController();
     const response = await fetch(app.running.url, {
       method: 'POST',
@@ -31,7 +33,7 @@ describe('the HTTP surface on /graphql', () => {
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await untilActiveSubscriptions(app.running.url, active + 1);
     const products = await app.execute(ProductsDocument, { first: 1, filter: { search: 'PLANT-MINI' } }, {});
     const placed = await app.execute(
       PlaceOrderDocument,

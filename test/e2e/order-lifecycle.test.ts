@@ -8,6 +8,7 @@ import {
   UpdateOrderStatusDocument,
 } from '../generated/operations.ts';
 import { collect, startTestApp, type TestApp } from '../support/app.ts';
+import { activeSubscriptions, untilActiveSubscriptions } from '../support/metrics.ts';
 
 let app: TestApp;
 let customer: string;
@@ -27,9 +28,10 @@ const key = () => crypto.randomUUID();
 
 describe('an order from checkout to delivery, end to end over HTTP and graphql-ws', () => {
   it('pushes PENDING → PAID to the owner, then SHIPPED by the admin, and the owner reads SHIPPED', async () => {
+    const active = await activeSubscriptions(app.running.url);
     const stream = collect(app.wsClient(customer), OrderStatusChangedDocument, {});
-    // Give the subscription time to be registered server-side before the first publish.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Registered server-side (it listens before it counts) before the first publish.
+    await untilActiveSubscriptions(app.running.url, active + 1);
 
     const placed = await app.execute(
       PlaceOrderDocument,
@@ -103,31 +105,32 @@ describe('an order from checkout to delivery, end to end over HTTP and graphql-w
     const placed = await app.execute(PlaceOrderDocument, { input: { idempotencyKey: key(), lines: [{ productId: productIds.get('CAP-NAVY')!, quantity: 1 }] } }, { token: customer });
     if (placed.data!.placeOrder.__typename !== 'PlaceOrderSuccess') throw new Error(JSON.stringify(placed));
     const orderId = placed.data!.placeOrder.order.id;
+    const versions = (events: readonly { data?: { orderStatusChanged: { version: number } } | null }[]) => events.map((e) => e.data!.orderStatusChanged.version);
 
-    // Watching from version 2 (PAID); the client then drops.
+    // Watching from version 1: PAID (v2) is replayed, so the stream is live from here; the client then drops.
     const firstClient = app.wsClient(customer);
-    const first = collect(firstClient, OrderStatusChangedDocument, { orderId, afterVersion: 2 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await app.execute(UpdateOrderStatusDocument, { input: { orderId, status: 'SHIPPED', expectedVersion: 2 } }, { token: admin });
-    const [shipped] = await first.waitFor(1);
-    expect(shipped!.data!.orderStatusChanged.version).toBe(3);
+    const first = collect(firstClient, OrderStatusChangedDocument, { orderId, afterVersion: 1 });
+    const [paid] = await first.waitFor(1);
+    expect(paid!.data!.orderStatusChanged).toMatchObject({ version: 2, to: 'PAID' });
     await firstClient.dispose();
 
-    // While disconnected the order is delivered.
-    await app.execute(UpdateOrderStatusDocument, { input: { orderId, status: 'DELIVERED', expectedVersion: 3 } }, { token: admin });
+    // While disconnected the order ships.
+    await app.execute(UpdateOrderStatusDocument, { input: { orderId, status: 'SHIPPED', expectedVersion: 2 } }, { token: admin });
 
-    // Resume after the last version seen: v4 replayed; nothing twice, nothing missing.
-    const resumed = collect(app.wsClient(customer), OrderStatusChangedDocument, { orderId, afterVersion: 3 });
-    const [delivered] = await resumed.waitFor(1);
-    expect(delivered!.data!.orderStatusChanged).toMatchObject({ version: 4, from: 'SHIPPED', to: 'DELIVERED' });
-
-    // A full replay from 0 yields the whole trail in order.
+    // Resume after the last version seen (v3 replayed), and a full replay from 0 (v1–v3 replayed);
+    // both then go live and get the delivery (v4). Whatever either sent twice or out of order
+    // would come before v4, which the server sends after the replay.
+    const resumed = collect(app.wsClient(customer), OrderStatusChangedDocument, { orderId, afterVersion: 2 });
     const full = collect(app.wsClient(customer), OrderStatusChangedDocument, { orderId, afterVersion: 0 });
-    const all = await full.waitFor(4);
-    expect(all.map((e) => e.data!.orderStatusChanged.version)).toEqual([1, 2, 3, 4]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(full.events).toHaveLength(4);
-    expect(resumed.events).toHaveLength(1);
+    const [shipped] = await resumed.waitFor(1);
+    expect(shipped!.data!.orderStatusChanged).toMatchObject({ version: 3, from: 'PAID', to: 'SHIPPED' });
+    expect(versions(await full.waitFor(3))).toEqual([1, 2, 3]);
+    await app.execute(UpdateOrderStatusDocument, { input: { orderId, status: 'DELIVERED', expectedVersion: 3 } }, { token: admin });
+    const [, delivered] = await resumed.waitFor(2);
+    await full.waitFor(4);
+    expect(delivered!.data!.orderStatusChanged).toMatchObject({ version: 4, from: 'SHIPPED', to: 'DELIVERED' });
+    expect(versions(resumed.events)).toEqual([3, 4]);
+    expect(versions(full.events)).toEqual([1, 2, 3, 4]);
   });
 
   it('cancels a paid order for its owner with a refund, and refuses to ship it afterwards', async () => {

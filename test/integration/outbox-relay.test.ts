@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { useTestDatabase } from '../support/test-database.ts';
 import { startOutboxRelay } from '../../src/modules/orders/infrastructure/outbox-relay.ts';
 import { ORDER_STATUS_TOPIC, type WireChange } from '../../src/modules/orders/infrastructure/event-target-order-events.ts';
@@ -44,14 +45,6 @@ function relayInto(published: WireChange[], options: { concurrency: number; batc
   return relay;
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('outbox relay', () => {
   it('publishes versions committed back to back in order, woken by one nudge each, without waiting for a poll', async () => {
     const published: WireChange[] = [];
@@ -63,7 +56,7 @@ describe('outbox relay', () => {
         relay.nudge();
       }
     }
-    await until(() => published.length >= 12, 5_000);
+    await eventually(() => published.length >= 12, { timeoutMs: 5_000, intervalMs: 10, what: '12 published changes' });
     for (const orderId of orders) {
       expect(published.filter((c) => c.orderId === orderId).map((c) => c.version)).toEqual([1, 2, 3, 4]);
     }
@@ -76,7 +69,7 @@ describe('outbox relay', () => {
     const orderId = crypto.randomUUID();
     for (let version = 1; version <= 35; version += 1) await commitChange(orderId, version);
     relay.nudge();
-    await until(() => published.length >= 35, 5_000);
+    await eventually(() => published.length >= 35, { timeoutMs: 5_000, intervalMs: 10, what: '35 published changes' });
     expect(published.map((c) => c.version)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
   });
 });

@@ -2,6 +2,9 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestApp } from '../support/app.ts';
+import { eventually } from '../support/eventually.ts';
+import { untilActiveSubscriptions } from '../support/metrics.ts';
+import { countWhere } from '../payments/support.ts';
 import { cheapProducts, demoToken, FOLLOW_ORDER, generateJwtKey, gql, PLACE_ORDER, startGateway, wsClient, type Gateway } from './support/gateway.ts';
 
 /** Grace given to the gateway; the issue's bound for "exit within the grace". */
@@ -61,19 +64,22 @@ describe('graceful shutdown under load (SIGTERM)', () => {
       () => 'ended',
       () => 'failed',
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilActiveSubscriptions(gateway.url, SOCKETS + 1);
 
     // Requests that have started: orders whose payment takes PAYMENT_LATENCY_MS.
     const started = performance.now();
     const inFlight = Array.from({ length: IN_FLIGHT }, (_, i) =>
       gql<{ placeOrder: { __typename: string; order?: { status: string } } }>(gateway.url, PLACE_ORDER, {
-        input: { idempotencyKey: crypto.randomUUID(), lines: [{ productId: products[i % products.length], quantity: 1 }] },
+        input: { idempotencyKey: `in-flight-${i}`, lines: [{ productId: products[i % products.length], quantity: 1 }] },
       }, { token }).then(
         ({ response, body }) => ({ ok: response.status === 200 && body.data?.placeOrder.__typename === 'PlaceOrderSuccess', detail: JSON.stringify(body) }),
         (error: unknown) => ({ ok: false, detail: String(error) }),
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Each is being served once its order is written (PENDING, then the PAYMENT_LATENCY_MS charge).
+    await eventually(async () => (await countWhere(db.url, "select count(*) as n from orders where idempotency_key like 'in-flight-%'")) === IN_FLIGHT, {
+      what: `${IN_FLIGHT} orders in flight`,
+    });
 
     const sigterm = performance.now();
     gateway.child.kill('SIGTERM');
@@ -110,8 +116,9 @@ describe('readiness while shutting down', () => {
       expect(ready.status).toBe(200);
       const token = await app.demoToken('basic');
       const [productId] = await cheapProducts(app.running.url);
-      const order = gql<{ placeOrder: { __typename: string } }>(app.running.url, PLACE_ORDER, { input: { idempotencyKey: crypto.randomUUID(), lines: [{ productId, quantity: 1 }] } }, { token });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const order = gql<{ placeOrder: { __typename: string } }>(app.running.url, PLACE_ORDER, { input: { idempotencyKey: 'in-flight', lines: [{ productId, quantity: 1 }] } }, { token });
+      // In flight once its order is written (its payment then takes 800 ms).
+      await eventually(async () => (await countWhere(app.db.url, "select count(*) as n from orders where idempotency_key = 'in-flight'")) === 1, { what: 'the order in flight' });
       // The harness's stop: the app's graceful stop, then the test database.
       stopping = app.stop();
       const during = await app.running.yoga.fetch('http://localhost/ready');

@@ -7,6 +7,9 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderStatusChangedDocument } from '../generated/operations.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { within } from '../support/eventually.ts';
+import { untilActiveSubscriptions } from '../support/metrics.ts';
+import { terminate } from '../support/process.ts';
 import { DEMO_ACCOUNTS } from '../../src/demo/seed.ts';
 import { startFakeProvider, type FakeProvider } from './fake-provider.ts';
 import { freePort, startGateway, type GatewayProcess } from './gateway-process.ts';
@@ -119,8 +122,10 @@ describe('crash recovery: the gateway killed with SIGKILL mid-payment', () => {
           };
         }
         let died = false;
+        const gone = new AbortController();
         void gateway.exited.then(() => {
           died = true;
+          gone.abort(new Error('the gateway exited'));
         });
         let watcher: Client | undefined;
         try {
@@ -137,7 +142,7 @@ describe('crash recovery: the gateway killed with SIGKILL mid-payment', () => {
             productId = created.data.createProduct.product.id;
           }
           watcher = watchAll(gateway, admin);
-          await new Promise((resolve) => setTimeout(resolve, 150));
+          await untilActiveSubscriptions(gateway.url, 1, { signal: gone.signal });
           for (let i = 0; i < 12 && !died; i += 1) {
             placed += 1;
             await gql(
@@ -148,10 +153,11 @@ describe('crash recovery: the gateway killed with SIGKILL mid-payment', () => {
             );
           }
         } catch (error) {
-          if (!died) await new Promise((resolve) => setTimeout(resolve, 200));
+          // A request that failed because the gateway is being killed: its exit follows.
+          if (!died) await within(gateway.exited, 5_000, 'the gateway to exit').catch(() => undefined);
           if (!died) throw error;
         }
-        const exit = await Promise.race([gateway.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 10_000, undefined))]);
+        const exit = await within(gateway.exited, 10_000, 'the gateway to be killed').catch(() => undefined);
         provider.onChargeRequest = undefined;
         await watcher?.dispose();
         if (!exit) gateway.kill('SIGKILL');
@@ -174,9 +180,9 @@ describe('crash recovery: the gateway killed with SIGKILL mid-payment', () => {
         30_000,
       );
       expect(recovered).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 300));
 
-      // A client resumes each order from the last version it holds without a gap.
+      // A client resumes each order from the last version it holds without a gap (what the watcher
+      // has not received yet, it resumes from earlier).
       const ledger = await readLedger(db.url);
       let changes = 0;
       let missing = 0;
@@ -234,9 +240,7 @@ describe('crash recovery: the gateway killed with SIGKILL mid-payment', () => {
       expect(kills).toBe(POINTS.length * KILLS_PER_POINT);
       expect(violations).toEqual([]);
     } finally {
-      gateway.kill('SIGTERM');
-      await Promise.race([gateway.exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      gateway.kill('SIGKILL');
+      await terminate(gateway.child, gateway.exited, 5_000);
     }
   }, 400_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateProductDocument, PlaceOrderDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { createHttpPaymentProvider, PaymentProviderUnavailableError, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
+import { createHttpPaymentProvider, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { startFakeProvider, type Fault, type FakeProvider } from './fake-provider.ts';
 import { countWhere, eventually, moneyInvariantViolations, readLedger, seededRandom } from './support.ts';
@@ -20,7 +20,7 @@ let app: TestApp;
 
 beforeAll(async () => {
   provider = await startFakeProvider({ secretKey: SECRET, slowMs: 60 });
-  // The adapter as the app builds it from PAYMENT_* settings, kept here to watch its breaker.
+  // The adapter as the app builds it from PAYMENT_* settings (breaker-fail-fast.test.ts times its open breaker).
   adapter = createHttpPaymentProvider({
     baseUrl: provider.url,
     secretKey: SECRET,
@@ -114,32 +114,4 @@ describe('payments under injected faults', () => {
     // Every fault kind actually happened.
     for (const fault of FAULTS) expect(provider.injected[fault]).toBeGreaterThan(0);
   }, 300_000);
-
-  it('fails fast through the open circuit breaker while the provider is down (under 50 ms a call)', async () => {
-    provider.chooseFault = () => 'timeout';
-    // Hanging requests until the breaker opens.
-    for (let i = 0; i < 20 && adapter.breakerState() !== 'open'; i += 1) {
-      await adapter.charge({ idempotencyKey: `down-${i}`, amountMinor: 100, currency: 'USD', orderId: crypto.randomUUID() }, AbortSignal.timeout(5_000)).catch(() => undefined);
-    }
-    expect(adapter.breakerState()).toBe('open');
-    const requestsBefore = provider.requests.charges;
-    const durations: number[] = [];
-    for (let i = 0; i < 20; i += 1) {
-      const started = performance.now();
-      const failure = await adapter.charge({ idempotencyKey: `fast-${i}`, amountMinor: 100, currency: 'USD', orderId: crypto.randomUUID() }, AbortSignal.timeout(5_000)).catch((error: unknown) => error);
-      durations.push(performance.now() - started);
-      expect(failure).toBeInstanceOf(PaymentProviderUnavailableError);
-    }
-    durations.sort((a, b) => a - b);
-    console.info(`breaker open: median ${durations[10]!.toFixed(2)} ms, max ${durations.at(-1)!.toFixed(2)} ms over 20 calls`);
-    expect(provider.requests.charges).toBe(requestsBefore);
-    expect(durations.at(-1)!).toBeLessThan(50);
-
-    // The provider comes back: after the half-open delay one probe goes through and closes the breaker.
-    provider.chooseFault = () => undefined;
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    const probe = await adapter.charge({ idempotencyKey: 'probe', amountMinor: 100, currency: 'USD', orderId: crypto.randomUUID() }, AbortSignal.timeout(5_000));
-    expect(probe.outcome).toBe('SUCCEEDED');
-    expect(adapter.breakerState()).toBe('closed');
-  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '../support/eventually.ts';
 export { freePort } from '../support/net.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -32,20 +33,20 @@ export async function startGateway(port: number, env: Record<string, string>, re
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = `http://127.0.0.1:${port}/graphql`;
-  const deadline = Date.now() + readyTimeoutMs;
-  let dead = false;
-  void exited.then(() => {
-    dead = true;
-  });
-  while (Date.now() < deadline && !dead) {
-    try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
-      if (response.ok) return { url, child, exited, stderr: () => stderr, kill: (signal = 'SIGKILL') => void child.kill(signal) };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const died = new AbortController();
+  void exited.then(() => died.abort(new Error('exited')));
+  try {
+    // Until it listens, fetch fails (connection refused) and the probe is tried again.
+    await eventually(
+      async () => {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+        return response.ok;
+      },
+      { timeoutMs: readyTimeoutMs, intervalMs: 100, what: 'the gateway to answer', signal: died.signal },
+    );
+  } catch {
+    child.kill('SIGKILL');
+    throw new Error(`gateway did not become ready on port ${port}: ${stderr.slice(-2_000)}`);
   }
-  child.kill('SIGKILL');
-  throw new Error(`gateway did not become ready on port ${port}: ${stderr.slice(-2_000)}`);
+  return { url, child, exited, stderr: () => stderr, kill: (signal = 'SIGKILL') => void child.kill(signal) };
 }

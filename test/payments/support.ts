@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { eventually as untilPasses } from '../support/eventually.ts';
 
 /** A small deterministic PRNG (mulberry32), so a fault run can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {
@@ -47,14 +48,15 @@ export async function countWhere(url: string, sql: string): Promise<number> {
   }
 }
 
-/** Polls `check` every `everyMs` until it returns true or `timeoutMs` passes. @returns whether it became true. */
+/**
+ * Polls `check` every `everyMs` until it returns true or `timeoutMs` passes (test/support/eventually.ts).
+ * @returns whether it became true, for tests that report the state they found either way.
+ */
 export async function eventually(check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  return check();
+  return untilPasses(check, { timeoutMs, intervalMs: everyMs }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

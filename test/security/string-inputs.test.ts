@@ -271,6 +271,18 @@ describe('string arguments', () => {
     expect(commented.body.errors).toBeUndefined();
   });
 
+  it('refuses an over-long variable over graphql-ws too, before running anything', async () => {
+    const client = app.wsClient();
+    const answer = await new Promise<unknown>((resolve) => {
+      client.subscribe(
+        { query: 'query P($s: String) { products(filter: { search: $s }) { totalCount } }', variables: { s: 'x'.repeat(GATE + 1) } },
+        { next: resolve, error: resolve, complete: () => resolve('completed without an answer') },
+      );
+    });
+    expect(JSON.stringify(answer)).toContain('BAD_USER_INPUT');
+    expect(JSON.stringify(answer)).not.toContain('totalCount');
+  });
+
   it('still accepts every argument at its documented maximum length', async () => {
     const name = 'N'.repeat(200);
     const created = await send('admin', createProduct({ name, description: 'd\n'.repeat(1_000) }));

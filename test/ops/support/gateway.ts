@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { DEMO_ACCOUNTS } from '../../../src/demo/seed.ts';
+import { eventually as untilPasses } from '../../support/eventually.ts';
 import { terminate } from '../../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -207,14 +208,14 @@ export function wsClient(url: string, token: string, options: { onClosed?: (code
   });
 }
 
-/** Polls `probe` every `everyMs` until it returns true, failing after `timeoutMs`. */
+/**
+ * Polls `probe` every `everyMs` until it returns true (a throw counts as false), failing after
+ * `timeoutMs` with a message naming `what`. The boolean form of test/support/eventually.ts.
+ */
 export async function eventually(probe: () => Promise<boolean> | boolean, timeoutMs = 15_000, everyMs = 100, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await Promise.resolve().then(probe).catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
+  await untilPasses(async () => Boolean(await probe()), { timeoutMs, intervalMs: everyMs, what }).catch(() => {
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  });
 }
 
 /** One span as the fake collector saw it (OTLP/HTTP JSON). */
@@ -227,6 +228,8 @@ export interface CollectedSpan {
   readonly scope: string;
   readonly links: readonly { traceId: string; spanId: string }[];
   readonly attributes: Record<string, unknown>;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  readonly status: number;
 }
 
 /** A stand-in OpenTelemetry collector on loopback: accepts OTLP/HTTP JSON traces and keeps the spans. */
@@ -269,6 +272,7 @@ export async function startFakeCollector(): Promise<FakeCollector> {
                 scope: scoped.scope?.name ?? '',
                 links: (span.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
                 attributes: Object.fromEntries((span.attributes ?? []).map((a: { key: string; value: Record<string, unknown> }) => [a.key, attributeValue(a.value)])),
+                status: span.status?.code ?? 0,
               });
             }
           }

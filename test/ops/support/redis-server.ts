@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { eventually } from '../../support/eventually.ts';
 import { freePort } from '../../support/net.ts';
 
 /** A private redis-server on a loopback port, that a test may stop and start again. */
@@ -37,11 +38,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!(await accepts(port))) {
-      if (Date.now() > deadline) throw new Error(`private redis-server did not start on port ${port}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(() => accepts(port), { timeoutMs: 10_000, intervalMs: 50, what: `a private redis-server on port ${port}` });
   };
   const stop = async () => {
     const current = child;

@@ -86,6 +86,7 @@ describe('JoseTokenService', () => {
     ['a token without iat', { omit: ['iat'] }],
     ['a token without exp', { omit: ['exp'] }],
     ['a sub that is not a customer id', { payload: { sub: 'admin' } }],
+    ['a sub in upper case (customer ids are issued in lower case)', { payload: { sub: customerId.toUpperCase() } }],
     ['an unknown role', { payload: { role: 'ROOT' } }],
     ['another kid', { header: { kid: 'another-key' } }],
     ['no kid', { header: { kid: undefined } }],

@@ -18,6 +18,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Role, Viewer } from '../../../platform/op-context.ts';
+import { isLowerCaseUuid } from '../../../platform/uuid.ts';
 import { isRole } from '../domain/customer.ts';
 import type { TokenIssuer } from '../application/ports.ts';
 
@@ -89,8 +90,6 @@ const VERIFIED_CACHE_ENTRIES = 10_000;
 const MAX_TOKEN_LENGTH = 4096;
 /** File name of the generated development key inside `dataDir`. */
 export const DEV_KEY_FILE = 'jwt-es256.pem';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Verification of tokens from an external identity provider (see {@link ExternalIssuer}). */
 interface ExternalVerifier {
@@ -252,7 +251,7 @@ export class JoseTokenService implements TokenService {
 function viewerOf(payload: JWTPayload, defaultRole: Role | undefined): Viewer | undefined {
   const { sub } = payload;
   const role = payload['role'] ?? defaultRole;
-  if (typeof sub !== 'string' || !UUID.test(sub) || typeof role !== 'string' || !isRole(role)) return undefined;
+  if (typeof sub !== 'string' || !isLowerCaseUuid(sub) || typeof role !== 'string' || !isRole(role)) return undefined;
   return { kind: 'customer', customerId: sub, role };
 }
 

@@ -403,6 +403,25 @@ describe('placeOrder', () => {
     expect(payments.chargeCalls).toHaveLength(1);
   });
 
+  it('a replay waiting for the first call stops when its own request aborts: an AbortError carrying the reason, nothing charged', async () => {
+    const { placeOrder, payments } = setUp();
+    const gate = gatedCharge();
+    payments.defaultOutcome = gate.script;
+
+    const first = placeOrder(customerOp(ALICE), basket);
+    await gate.started;
+    const controller = new AbortController();
+    const second = placeOrder(customerOp(ALICE, { signal: controller.signal }), basket);
+    const reason = new Error('client went away');
+    controller.abort(reason);
+
+    // Before the first call settles, and long before settleWaitMs (2 s here) would end the wait.
+    await expect(second).rejects.toMatchObject({ name: 'AbortError', cause: reason });
+    gate.settle({ kind: 'succeed' });
+    expect(valueOf(await first).status).toBe('PAID');
+    expect(payments.chargeCalls).toHaveLength(1);
+  });
+
   it('when the provider cannot be reached: the PENDING order is returned, stock reserved, logged and left for reconciliation', async () => {
     const world = setUp();
     const { placeOrder, store, payments, events, logger } = world;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { checkCustomer } from '../../../platform/authz.ts';
 import { ValidationError, type FieldIssue, type UnauthenticatedError } from '../../../platform/errors.ts';
 import { runWithStatementSignal } from '../../../platform/cancellation.ts';
@@ -135,7 +136,8 @@ export function hashRequest(lines: readonly RequestedLine[]): string {
 /**
  * Answers a repeat of an idempotency key with the first call's outcome. When the first call is
  * still charging (PENDING), waits for it to settle, at most until `settleWaitMs` after the first call
- * began, and never past the request's signal; it never charges itself.
+ * began, and never past the request's signal (an abort rejects with an AbortError whose `cause` is
+ * the signal's reason); it never charges itself.
  */
 async function replay(op: OpContext, deps: OrdersDeps, first: Order, requestHash: string): Promise<Result<Order, PlaceOrderError>> {
   if (first.requestHash !== requestHash) return err(new IdempotencyKeyReusedError());
@@ -145,7 +147,7 @@ async function replay(op: OpContext, deps: OrdersDeps, first: Order, requestHash
   const deadline = Date.now() + Math.max(0, deps.settleWaitMs - (deps.clock().getTime() - first.createdAt.getTime()));
   let delay = 20;
   while (order.status === 'PENDING' && Date.now() < deadline) {
-    await sleep(delay, op.signal);
+    await sleep(delay, undefined, { signal: op.signal });
     delay = Math.min(delay * 2, 250);
     const [fresh] = await deps.reader.findByIds([first.id]);
     if (fresh) order = fresh;
@@ -155,19 +157,4 @@ async function replay(op: OpContext, deps: OrdersDeps, first: Order, requestHash
     if (decline) return err(decline);
   }
   return ok(order);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

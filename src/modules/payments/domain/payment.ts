@@ -1,4 +1,5 @@
 import { AppError } from '../../../platform/errors.ts';
+import { isLowerCaseUuid } from '../../../platform/uuid.ts';
 
 /** Every payment status, in lifecycle order. */
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'DECLINED', 'VOIDED', 'REFUNDED'] as const;
@@ -74,8 +75,8 @@ export const chargeIdempotencyKey = (orderId: string): string => `order_${orderI
 
 /** The order id inside a key made by {@link chargeIdempotencyKey}, or undefined for any other string. */
 export function orderIdOfChargeKey(key: string): string | undefined {
-  const match = /^order_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_charge$/.exec(key);
-  return match?.[1];
+  const orderId = /^order_(.*)_charge$/.exec(key)?.[1];
+  return orderId !== undefined && isLowerCaseUuid(orderId) ? orderId : undefined;
 }
 
 /** Idempotency key of an order's refund: `order_<orderId>_refund` (same reasoning as the charge key). */

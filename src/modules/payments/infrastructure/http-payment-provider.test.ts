@@ -36,6 +36,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
   await fake.stop();
 });
 
@@ -71,7 +72,8 @@ function faultsFirst(kind: 'charge' | 'refund' | 'lookup', ...faults: Fault[]): 
 const signal = () => new AbortController().signal;
 const retryDelays = () => log.lines.filter((l) => l.message === 'retrying payment provider call').map((l) => l.fields.delayMs as number);
 const breakerStates = () => log.lines.filter((l) => l.fields.breaker === 'payment-provider').map((l) => l.fields.state);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Only Date is faked: cockatiel times the half-open delay with Date.now(); sockets and retries keep real time. */
+const fakeBreakerClock = () => vi.useFakeTimers({ toFake: ['Date'] });
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -207,13 +209,16 @@ describe('HttpPaymentProvider', () => {
     });
 
     it('lets one half-open probe through after breakerHalfOpenAfterMs, and closes on its success', async () => {
+      fakeBreakerClock();
       fake.chooseFault = () => 'http-500';
       const adapter = provider({ breakerThreshold: 2, maxAttempts: 2, breakerHalfOpenAfterMs: 100 });
       await rejection(adapter.charge(chargeRequest(), signal()));
       expect(adapter.breakerState()).toBe('open');
 
       fake.chooseFault = () => undefined;
-      await sleep(150);
+      vi.advanceTimersByTime(99);
+      expect((await rejection(adapter.charge(chargeRequest(), signal())) as Error).cause).toBeInstanceOf(BrokenCircuitError);
+      vi.advanceTimersByTime(1);
       const outcome = await adapter.charge(chargeRequest(), signal());
 
       expect(outcome.outcome).toBe('SUCCEEDED');
@@ -241,10 +246,11 @@ describe('HttpPaymentProvider', () => {
 
     it('re-opens when the half-open probe fails, after exactly one request', async () => {
       fake.chooseFault = () => 'http-500';
+      fakeBreakerClock();
       const adapter = provider({ breakerThreshold: 2, maxAttempts: 2, breakerHalfOpenAfterMs: 100 });
       await rejection(adapter.charge(chargeRequest(), signal()));
 
-      await sleep(150);
+      vi.advanceTimersByTime(100);
       expect(await rejection(adapter.charge(chargeRequest(), signal()))).toBeInstanceOf(PaymentProviderUnavailableError);
 
       expect(fake.requests.charges).toBe(3);
