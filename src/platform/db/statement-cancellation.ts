@@ -2,12 +2,6 @@ import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { currentStatementSignal } from '../cancellation.ts';
 
-/** What {@link cancelStatementsOnAbort} reports: a statement was cancelled (for logs and tests). */
-export interface StatementCancellation {
-  readonly processId: number;
-  readonly reason: 'deadline' | 'aborted';
-}
-
 // Transaction control and session statements are never cancelled nor refused: a cancelled ROLLBACK
 // would hand the pool a connection inside a failed transaction.
 const TRANSACTION_CONTROL = /^\s*(begin|start\s+transaction|commit|end|rollback|abort|savepoint|release|prepare\s+transaction|set|reset)\b/i;
@@ -29,10 +23,9 @@ type Query = (...args: unknown[]) => unknown;
  *
  * Transaction control is exempt, so a transaction always ends cleanly (rolled back by the cancelled
  * statement's error). Statements with no signal (background workers, migrations) are untouched.
- * The embedded PGlite ignores CancelRequest: do not install it there.
- * @param onCancel called for each cancel sent (logging, tests).
+ * The embedded PGlite ignores CancelRequest: do not install it there. Each cancel is logged (info).
  */
-export function cancelStatementsOnAbort(pool: pg.Pool, options: { logger: Logger; onCancel?: (cancellation: StatementCancellation) => void }): void {
+export function cancelStatementsOnAbort(pool: pg.Pool, options: { logger: Logger }): void {
   const { logger } = options;
   pool.on('connect', (client) => {
     const raw = client as pg.PoolClient & { processID?: number; secretKey?: number; host: string; port: number };
@@ -47,7 +40,10 @@ export function cancelStatementsOnAbort(pool: pg.Pool, options: { logger: Logger
       const reason = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError' ? 'deadline' : 'aborted';
       cancelling = new Promise<void>((resolve) => {
         const connection = new pg.Connection() as pg.Connection & { cancel(processId: number, secretKey: number): void; connect(port: number | string, host?: string): void };
+        let finished = false;
         const done = () => {
+          if (finished) return;
+          finished = true;
           clearTimeout(timer);
           connection.stream.destroy();
           cancelling = undefined;
@@ -65,7 +61,6 @@ export function cancelStatementsOnAbort(pool: pg.Pool, options: { logger: Logger
         else connection.connect(raw.port, raw.host);
       });
       logger.info({ processId, reason }, 'cancelling a statement of an aborted operation');
-      options.onCancel?.({ processId, reason });
     };
 
     (client as unknown as { query: Query }).query = (...args: unknown[]) => {

@@ -37,6 +37,9 @@ describe('checkProductFields', () => {
     ['only spaces', '   ', false],
     ['only tabs and newlines', '\t\n', false],
     ['surrounding spaces', '  Widget  ', true],
+    ['a NUL character', 'Wid\u0000get', false],
+    ['a line break inside', 'Wid\nget', false],
+    ['an unpaired surrogate', 'Wid\ud800get', false],
   ])('name of %s is valid: %s', (_label, name, ok) => {
     expect(pathsOf({ name })).toEqual(ok ? [] : ['name']);
   });
@@ -45,6 +48,9 @@ describe('checkProductFields', () => {
     ['the empty string', '', true],
     [`${PRODUCT_LIMITS.descriptionMaxLength} characters`, 'd'.repeat(PRODUCT_LIMITS.descriptionMaxLength), true],
     [`${PRODUCT_LIMITS.descriptionMaxLength + 1} characters`, 'd'.repeat(PRODUCT_LIMITS.descriptionMaxLength + 1), false],
+    ['line breaks and tabs', 'one\n\ttwo\r\nthree', true],
+    ['a NUL character', 'a\u0000b', false],
+    ['an escape character', 'a\u001b[31mb', false],
   ])('description of %s is valid: %s', (_label, description, ok) => {
     expect(pathsOf({ description })).toEqual(ok ? [] : ['description']);
   });

@@ -52,6 +52,10 @@ describe('signIn', () => {
     ['an empty e-mail', { email: '  ', password: 'correct horse' }, ['email']],
     ['an empty password', { email: 'ada@example.com', password: '' }, ['password']],
     ['an over-long password', { email: 'ada@example.com', password: 'x'.repeat(129) }, ['password']],
+    // No account can hold these, so the answer depends on the input alone, never on the accounts.
+    ['a NUL character in the e-mail', { email: 'ada@example.com\u0000', password: 'correct horse' }, ['email']],
+    ['an unpaired surrogate in the e-mail', { email: 'ada\ud800@example.com', password: 'correct horse' }, ['email']],
+    ['a NUL character in the password', { email: 'ada@example.com', password: 'correct\u0000horse' }, ['password']],
   ])('refuses %s before any hashing', async (_label, input, path) => {
     const { signIn, passwords } = setup();
     const result = await signIn(ops.anonymous(), input);

@@ -80,7 +80,7 @@ describe('email rule', () => {
   });
 });
 
-describe('password rule (length only, NIST SP 800-63B)', () => {
+describe('password rule (length, no control characters; NIST SP 800-63B)', () => {
   it.each([
     ['8 characters', '12345678'],
     ['all lower-case letters', 'abcdefghij'],
@@ -101,6 +101,14 @@ describe('password rule (length only, NIST SP 800-63B)', () => {
     expect(checkPassword(password)).toEqual([{ path: ['password'], message: 'must be 8–128 characters' }]);
   });
 
+  it.each([
+    ['a NUL character', 'pass\u0000word'],
+    ['a tab (not typeable in a password field)', 'pass\tword'],
+    ['an unpaired surrogate (it would hash as U+FFFD)', 'pass\ud800word'],
+  ])('rejects %s', (_label, password) => {
+    expect(checkPassword(password)).toEqual([{ path: ['password'], message: expect.stringContaining('control characters') }]);
+  });
+
   it('hashes composed and decomposed accents alike', () => {
     expect(normalizePassword('caf\u00e9 crème')).toBe(normalizePassword('cafe\u0301 cre\u0300me'));
   });
@@ -113,6 +121,10 @@ describe('name rule', () => {
 
   it.each([[''], ['   '], ['n'.repeat(101)]])('rejects %j', (name) => {
     expect(checkName(name)).toEqual([{ path: ['name'], message: 'must be 1–100 characters' }]);
+  });
+
+  it.each([['Ada\u0000'], ['Ada\nLovelace'], ['\u001b[2JAda']])('rejects the control characters of %j', (name) => {
+    expect(checkName(name)).toEqual([{ path: ['name'], message: expect.stringContaining('control characters') }]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ORDER_LIMITS, checkOrderRequest, priceOrder, type RequestedLine } from './order.ts';
+import { ORDER_LIMITS, checkOrderRequest, checkReason, priceOrder, type RequestedLine } from './order.ts';
 
 type PricingInput = { productId: string; quantity: number; unitPriceMinor: number };
 
@@ -82,6 +82,8 @@ describe('checkOrderRequest', () => {
     { name: 'idempotency key of 1 character', lines: [ok('a')], key: 'x', paths: [] },
     { name: 'idempotency key of 255 characters', lines: [ok('a')], key: 'k'.repeat(255), paths: [] },
     { name: 'idempotency key of 256 characters', lines: [ok('a')], key: 'k'.repeat(256), paths: [['idempotencyKey']] },
+    { name: 'idempotency key with a NUL character', lines: [ok('a')], key: 'key\u0000', paths: [['idempotencyKey']] },
+    { name: 'idempotency key with a line break', lines: [ok('a')], key: 'key\n2', paths: [['idempotencyKey']] },
     {
       name: 'every broken rule at once, in input order',
       lines: [ok('a', 0), ok('a', 1.5), ok('b', 1_001)],
@@ -108,5 +110,18 @@ describe('checkOrderRequest', () => {
 
   it('has the limits of issue #2', () => {
     expect(ORDER_LIMITS).toMatchObject({ minLines: 1, maxLines: 50, minQuantity: 1, maxQuantity: 1_000, idempotencyKeyMaxLength: 255 });
+  });
+});
+
+describe('checkReason', () => {
+  it.each([
+    ['one line', 'customer asked', []],
+    ['line breaks', 'first\nsecond\r\nthird', []],
+    [`${ORDER_LIMITS.reasonMaxLength} characters`, 'r'.repeat(ORDER_LIMITS.reasonMaxLength), []],
+    [`${ORDER_LIMITS.reasonMaxLength + 1} characters`, 'r'.repeat(ORDER_LIMITS.reasonMaxLength + 1), [['input', 'reason']]],
+    ['a NUL character', 'wrong\u0000size', [['input', 'reason']]],
+    ['an unpaired surrogate', 'wrong\udc00size', [['input', 'reason']]],
+  ])('%s', (_what, reason, paths) => {
+    expect(checkReason(reason).map((issue) => issue.path)).toEqual(paths);
   });
 });
