@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEY_FILE, JoseTokenService } from '../../src/modules/customers/infrastructure/jose-token-service.ts';
 import { PlaceOrderDocument, ProductsDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { sleep } from './support.ts';
+import { within } from '../support/eventually.ts';
+import { activeSubscriptions, untilActiveSubscriptions } from '../support/metrics.ts';
 
 /** graphql-ws abuse: the spec's close codes, message and subscription caps, token expiry. */
 
@@ -93,11 +94,14 @@ describe('graphql-ws protocol abuse gets the protocol’s close codes', () => {
   });
 
   it('a second operation under a running id: 4409', async () => {
+    const before = await activeSubscriptions(app.running.url);
     const raw = await acknowledged();
     raw.send({ id: 'same', type: 'subscribe', payload: { query: FOLLOW } });
-    await sleep(100);
+    await untilActiveSubscriptions(app.running.url, before + 1);
     raw.send({ id: 'same', type: 'subscribe', payload: { query: FOLLOW } });
     expect((await raw.closed).code).toBe(4409);
+    // The closed socket's subscription is let go, so later tests count from the same gauge.
+    await untilActiveSubscriptions(app.running.url, before);
   });
 
   it('a message that is not a protocol message: 4400', async () => {
@@ -138,20 +142,22 @@ describe('graphql-ws limits that keep the socket open', () => {
   });
 
   it('at most 20 operations at once per socket; the 21st gets TOO_MANY_SUBSCRIPTIONS, and room frees up on complete', async () => {
+    const before = await activeSubscriptions(app.running.url);
     const raw = await acknowledged();
     for (let i = 0; i < 20; i++) raw.send({ id: `s${i}`, type: 'subscribe', payload: { query: FOLLOW } });
-    await sleep(300);
+    await untilActiveSubscriptions(app.running.url, before + 20);
     raw.send({ id: 's20', type: 'subscribe', payload: { query: FOLLOW } });
     const refused = await raw.next((m) => m.id === 's20');
     expect(refused.type).toBe('error');
     expect(JSON.stringify(refused.payload)).toContain('TOO_MANY_SUBSCRIPTIONS');
     raw.send({ id: 's0', type: 'complete' });
-    await sleep(100);
+    await untilActiveSubscriptions(app.running.url, before + 19);
     raw.send({ id: 's21', type: 'subscribe', payload: { query: '{ me { email } }' } });
     const accepted = await raw.next((m) => m.id === 's21');
     expect(accepted).toMatchObject({ type: 'next', payload: { data: { me: { email: 'basic@ordergraph.dev' } } } });
     expect(raw.socket.readyState).toBe(WebSocket.OPEN);
     raw.socket.close(1000);
+    await untilActiveSubscriptions(app.running.url, before);
   });
 
   it('a document over a limit is an error for that operation, not a closed socket', async () => {
@@ -173,24 +179,29 @@ describe('a socket lives no longer than its token', () => {
     const shortLived = await JoseTokenService.fromPkcs8(pem, { issuer, audience, ttlSeconds: 1 });
     const me = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string };
     const tokens = [(await shortLived.issue({ customerId: me.sub, role: 'CUSTOMER' })).accessToken, token];
+    const before = await activeSubscriptions(app.running.url);
     const closes: number[] = [];
     let connects = 0;
+    const reconnected = Promise.withResolvers<void>();
+    let released: Promise<void> = Promise.resolve();
     const client = createClient({
       url: wsUrl,
       webSocketImpl: WebSocket,
       retryAttempts: 1,
-      retryWait: async () => void (await sleep(50)),
+      // Instead of the default back-off of seconds: reconnect once the server has let the expired
+      // socket's subscription go, so the gauge awaited below counts the new socket's one only.
+      retryWait: () => (released = untilActiveSubscriptions(app.running.url, before)).catch(() => undefined),
       connectionParams: () => ({ authorization: `Bearer ${tokens.shift() ?? token}` }),
-      on: { closed: (event) => void closes.push((event as { code: number }).code), connected: () => void connects++ },
+      on: { closed: (event) => void closes.push((event as { code: number }).code), connected: () => void (++connects === 2 && reconnected.resolve()) },
     });
-    const events: unknown[] = [];
-    const stop = client.subscribe({ query: FOLLOW }, { next: (value) => void events.push(value), error: () => undefined, complete: () => undefined });
+    const firstEvent = Promise.withResolvers<unknown>();
+    firstEvent.promise.catch(() => undefined); // awaited below; a failure before then must not go unhandled
+    const stop = client.subscribe({ query: FOLLOW }, { next: firstEvent.resolve, error: firstEvent.reject, complete: () => undefined });
     try {
-      const deadline = Date.now() + 10_000;
-      while (connects < 2 && Date.now() < deadline) await sleep(100);
+      await within(reconnected.promise, 15_000, 'a reconnect after the token expired');
       expect(closes[0]).toBe(4403);
-      expect(connects).toBe(2);
-      await sleep(200);
+      await released; // the server's hold on the expired socket's subscription, rethrown here
+      await untilActiveSubscriptions(app.running.url, before + 1);
       const products = await app.execute(ProductsDocument, { first: 1, filter: { search: 'PEN-GEL' } }, {});
       const placed = await app.execute(
         PlaceOrderDocument,
@@ -198,8 +209,7 @@ describe('a socket lives no longer than its token', () => {
         { token },
       );
       expect(placed.data!.placeOrder.__typename).toBe('PlaceOrderSuccess');
-      while (events.length === 0 && Date.now() < deadline + 5_000) await sleep(50);
-      expect(events.length).toBeGreaterThan(0);
+      expect(await within(firstEvent.promise, 5_000, 'the new order’s status change on the resubscribed stream')).toMatchObject({ data: { orderStatusChanged: { version: expect.any(Number) } } });
     } finally {
       stop();
       await client.dispose();
