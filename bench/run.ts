@@ -37,7 +37,7 @@
 //   BENCH_SHAPES (S1,S2,S3), BENCH_CONTESTANTS (R,O,Obare,A+,M,P,A).
 //   BENCH_CHECK_SAMPLES (10): sampled requests per shape compared with R; BENCH_COUNT_REQUESTS (10).
 //   BENCH_ABLATION (false), BENCH_ABLATION_ROUNDS (= BENCH_ROUNDS), BENCH_ABLATION_FEATURES (all of
-//     tracing,metrics,access-log,rate-limits,armor,csrf,masking,jit), BENCH_ABLATION_EXTRA (more O
+//     tracing,sampling,metrics,access-log,rate-limits,armor,csrf,masking,jit), BENCH_ABLATION_EXTRA (more O
 //     variants: `id:KEY=VALUE;KEY=VALUE|id2:…`, e.g. a sampling setting).
 //   BENCH_CPU_PROFILE (a directory: profiles of O and O bare on S1 and S2 are written there),
 //     BENCH_PROFILE_SECONDS (2 × BENCH_ROUND_SECONDS).

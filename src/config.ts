@@ -95,6 +95,11 @@ const envSchema = z
     OTEL_SDK_DISABLED: bool.default(false),
     OTEL_SERVICE_NAME: z.string().min(1).default('ordergraph'),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    // Trace sampling (issue 11, docs/adr/0009). The standard pair, when set, replaces our policy.
+    OTEL_TRACES_SAMPLER: z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']).optional(),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+    TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).optional(),
+    TRACE_SLOW_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
     // Benchmark diagnostic only (issue 11's ablation): controls without a switch of their own, turned off.
     DIAGNOSTIC_DISABLE: z
       .string()
@@ -108,6 +113,9 @@ const envSchema = z
       if (!env.JWT_PRIVATE_KEY) ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEY'], message: 'is required in production' });
       if (env.SEED_DEMO_DATA) ctx.addIssue({ code: 'custom', path: ['SEED_DEMO_DATA'], message: 'must not be true in production' });
       if (env.CRASH_POINT) ctx.addIssue({ code: 'custom', path: ['CRASH_POINT'], message: 'is a test-only fault injection and must not be set in production' });
+    }
+    if (env.OTEL_TRACES_SAMPLER_ARG !== undefined && !env.OTEL_TRACES_SAMPLER) {
+      ctx.addIssue({ code: 'custom', path: ['OTEL_TRACES_SAMPLER_ARG'], message: 'applies only with OTEL_TRACES_SAMPLER; for our sampling policy set TRACE_SAMPLE_RATIO' });
     }
     if (env.TRUSTED_DOCUMENTS && !env.TRUSTED_DOCUMENTS_MANIFEST) {
       ctx.addIssue({ code: 'custom', path: ['TRUSTED_DOCUMENTS_MANIFEST'], message: 'is required when TRUSTED_DOCUMENTS=true' });
@@ -231,8 +239,16 @@ export interface Config {
    * OpenTelemetry tracing, started by src/platform/telemetry/register.ts before the app loads. Spans
    * are made whenever enabled (logs carry their ids) and exported over OTLP/HTTP only when
    * `otlpEndpoint` is set; the exporter itself reads the other standard `OTEL_EXPORTER_OTLP_*` variables.
+   * `sampling`: our policy (docs/adr/0009): new traces sampled at `ratio` (0–1; 1 outside production,
+   * 0.1 in production), failed traces and those lasting `slowMs` or more kept; undefined when
+   * OTEL_TRACES_SAMPLER is set, which then decides alone as the SDK implements it.
    */
-  readonly telemetry: { readonly enabled: boolean; readonly serviceName: string; readonly otlpEndpoint: string | undefined };
+  readonly telemetry: {
+    readonly enabled: boolean;
+    readonly serviceName: string;
+    readonly otlpEndpoint: string | undefined;
+    readonly sampling: { readonly ratio: number; readonly slowMs: number } | undefined;
+  };
   /**
    * Controls turned off by DIAGNOSTIC_DISABLE: a benchmark diagnostic (`npm run bench` with
    * BENCH_ABLATION=true measures what each costs), never for production. Empty by default.
@@ -332,7 +348,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
     metrics: { enabled: env.METRICS_ENABLED },
-    telemetry: { enabled: !env.OTEL_SDK_DISABLED, serviceName: env.OTEL_SERVICE_NAME, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT },
+    telemetry: {
+      enabled: !env.OTEL_SDK_DISABLED,
+      serviceName: env.OTEL_SERVICE_NAME,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sampling: env.OTEL_TRACES_SAMPLER ? undefined : { ratio: env.TRACE_SAMPLE_RATIO ?? (production ? 0.1 : 1), slowMs: env.TRACE_SLOW_MS },
+    },
     diagnostics: { disabled: new Set(env.DIAGNOSTIC_DISABLE) },
   };
 }

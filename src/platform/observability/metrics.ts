@@ -2,6 +2,7 @@ import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams 
 import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { tracePipelineCounts } from '../telemetry/pipeline-counts.ts';
 import { errorCodeOf, resultErrors } from './error-codes.ts';
 
 /** Live values the metrics read at scrape time; app.ts fills them in as the parts come up. */
@@ -123,6 +124,28 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
     help: 'Expected failures returned by use cases (errors as data), by use case and error code',
     labelNames: ['use_case', 'code'],
     registers: [registry],
+  });
+  // The span pipeline's counts are the process's (one OpenTelemetry SDK per process), read at scrape time.
+  new Counter({
+    name: 'ordergraph_traces_kept_total',
+    help: 'Traces not head-sampled but exported whole by a tail rule (TRACE_SAMPLE_RATIO, TRACE_SLOW_MS): a span failed (error) or the trace was slow (slow)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(tracePipelineCounts.kept)) this.inc({ reason }, count);
+    },
+  });
+  new Counter({
+    name: 'ordergraph_trace_spans_dropped_total',
+    help: 'Spans lost on their way to the OTLP exporter: export_queue_full (batch processor queue, OTEL_BSP_MAX_QUEUE_SIZE), trace_buffer_full (undecided traces past the tail rules\' memory bounds)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'export_queue_full' }, tracePipelineCounts.spansDropped.exportQueueFull);
+      this.inc({ reason: 'trace_buffer_full' }, tracePipelineCounts.spansDropped.traceBufferFull);
+    },
   });
 
   const outcomePlugin: Plugin<Record<string, unknown>> = {
