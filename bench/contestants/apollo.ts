@@ -12,30 +12,14 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { GraphQLError } from 'graphql';
 import pg from 'pg';
-import { createCachedEs256Verifier } from '../lib/jwt.ts';
-import { DECLINE_ABOVE_MINOR, TIER_DISCOUNT, decodeCursor, encodeCursor, formatMinor, globalId, parseGlobalId } from '../lib/shapes.ts';
+import { createCachedEs256Verifier, type TokenViewer } from '../lib/jwt.ts';
+import { SDL_QUERY, SDL_TYPES, readQueryResolvers, rowFieldResolvers, type Row } from '../lib/sdl-schema.ts';
+import { DECLINE_ABOVE_MINOR, TIER_DISCOUNT, parseGlobalId } from '../lib/shapes.ts';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_MAX ?? 10) });
 const authenticate = createCachedEs256Verifier(process.env.JWT_PUBLIC_KEY!, { issuer: process.env.JWT_ISSUER ?? 'ordergraph', audience: process.env.JWT_AUDIENCE ?? 'ordergraph-api' });
 
-const typeDefs = `#graphql
-  scalar DateTime
-  enum OrderStatus { PENDING PAID PAYMENT_FAILED SHIPPED DELIVERED CANCELLED }
-  enum CustomerTier { BASIC PREMIUM ENTERPRISE }
-  enum PaymentStatus { PENDING SUCCEEDED DECLINED VOIDED REFUNDED }
-  type Payment { status: PaymentStatus! }
-  type Money { amount: String! currency: String! }
-  type Customer { id: ID! name: String! email: String! tier: CustomerTier! }
-  type Product { id: ID! sku: String! name: String! price: Money! }
-  type OrderLine { product: Product! productName: String! quantity: Int! unitPrice: Money! lineTotal: Money! }
-  type Order {
-    id: ID! number: Int! status: OrderStatus! version: Int! discountPercent: Int!
-    subtotal: Money! discount: Money! total: Money! createdAt: DateTime! updatedAt: DateTime!
-    customer: Customer! lines: [OrderLine!]! payment: Payment
-  }
-  type OrderEdge { cursor: String! node: Order! }
-  type PageInfo { hasNextPage: Boolean! endCursor: String }
-  type OrderConnection { edges: [OrderEdge!]! pageInfo: PageInfo! }
+const typeDefs = `#graphql${SDL_TYPES}${SDL_QUERY}
   interface Error { message: String! code: String! }
   type ValidationError implements Error { message: String! code: String! }
   type OutOfStockError implements Error { message: String! code: String! }
@@ -43,55 +27,17 @@ const typeDefs = `#graphql
   union PlaceOrderResult = PlaceOrderSuccess | ValidationError | OutOfStockError
   input OrderLineInput { productId: ID! quantity: Int! }
   input PlaceOrderInput { lines: [OrderLineInput!]! idempotencyKey: String! }
-  type Query { order(id: ID!): Order orders(first: Int, after: String): OrderConnection! }
   type Mutation { placeOrder(input: PlaceOrderInput!): PlaceOrderResult! }
 `;
 
-interface Viewer {
-  customerId: string;
-  role: 'CUSTOMER' | 'ADMIN';
-}
 interface Context {
-  viewer: Viewer | null;
+  viewer: TokenViewer | null;
 }
-type Row = Record<string, any>;
 
-const money = (minor: string | number, currency = 'USD') => ({ amount: formatMinor(Number(minor)), currency });
 const unauthenticated = () => new GraphQLError('Sign in to do this', { extensions: { code: 'UNAUTHENTICATED' } });
-const visible = (viewer: Viewer | null, order: Row | undefined) => !!order && !!viewer && (viewer.role === 'ADMIN' || order.customer_id === viewer.customerId);
 
 const resolvers = {
-  Query: {
-    order: async (_: unknown, args: { id: string }, { viewer }: Context) => {
-      const id = parseGlobalId(args.id, 'Order');
-      if (!id) return null;
-      const { rows } = await pool.query('SELECT * FROM orders WHERE id = $1', [id]);
-      return visible(viewer, rows[0]) ? rows[0] : null;
-    },
-    orders: async (_: unknown, args: { first?: number; after?: string }, { viewer }: Context) => {
-      if (!viewer) throw unauthenticated();
-      const first = Math.min(args.first ?? 20, 100);
-      const cursor = args.after ? decodeCursor(args.after) : undefined;
-      if (args.after && !cursor) throw new GraphQLError('Invalid cursor', { extensions: { code: 'VALIDATION_FAILED' } });
-      const params: unknown[] = [first + 1];
-      const where: string[] = [];
-      if (cursor) {
-        params.push(cursor.createdAt, cursor.id);
-        where.push('(created_at, id) < ($2, $3)');
-      }
-      if (viewer.role !== 'ADMIN') {
-        params.push(viewer.customerId);
-        where.push(`customer_id = $${params.length}`);
-      }
-      const { rows } = await pool.query(
-        `SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $1`,
-        params,
-      );
-      const page = rows.slice(0, first);
-      const edges = page.map((row) => ({ cursor: encodeCursor(row.created_at, row.id), node: row }));
-      return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
-    },
-  },
+  Query: readQueryResolvers(pool, (message, code) => new GraphQLError(message, { extensions: { code } })),
   Mutation: {
     placeOrder: async (_: unknown, { input }: { input: { lines: { productId: string; quantity: number }[]; idempotencyKey: string } }, { viewer }: Context) => {
       if (!viewer || viewer.role !== 'CUSTOMER') throw unauthenticated();
@@ -177,29 +123,17 @@ const resolvers = {
   PlaceOrderResult: { __resolveType: (value: { __typename: string }) => value.__typename },
   Error: { __resolveType: (value: { __typename: string }) => value.__typename },
   Order: {
-    id: (order: Row) => globalId('Order', order.id),
-    number: (order: Row) => Number(order.number),
-    discountPercent: (order: Row) => order.discount_percent,
-    subtotal: (order: Row) => money(order.subtotal_minor, order.currency),
-    discount: (order: Row) => money(order.discount_minor, order.currency),
-    total: (order: Row) => money(order.total_minor, order.currency),
-    createdAt: (order: Row) => (order.created_at as Date).toISOString(),
-    updatedAt: (order: Row) => (order.updated_at as Date).toISOString(),
+    ...rowFieldResolvers.Order,
     customer: async (order: Row) => (await pool.query('SELECT * FROM customers WHERE id = $1', [order.customer_id])).rows[0],
     lines: async (order: Row) => (await pool.query('SELECT * FROM order_lines WHERE order_id = $1 ORDER BY position', [order.id])).rows,
     payment: async (order: Row) => (await pool.query('SELECT * FROM payments WHERE order_id = $1', [order.id])).rows[0] ?? null,
   },
   OrderLine: {
+    ...rowFieldResolvers.OrderLine,
     product: async (line: Row) => (await pool.query('SELECT * FROM catalog_products WHERE id = $1', [line.product_id])).rows[0],
-    productName: (line: Row) => line.product_name,
-    unitPrice: (line: Row) => money(line.unit_price_minor),
-    lineTotal: (line: Row) => money(line.line_total_minor),
   },
-  Customer: { id: (customer: Row) => globalId('Customer', customer.id) },
-  Product: {
-    id: (product: Row) => globalId('Product', product.id),
-    price: (product: Row) => money(product.price_minor),
-  },
+  Customer: rowFieldResolvers.Customer,
+  Product: rowFieldResolvers.Product,
 };
 
 const server = new ApolloServer<Context>({ typeDefs, resolvers });

@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
 import { terminate } from '../../test/support/process.ts';
+import { openInspectorSession } from '../lib/inspector-profile.ts';
 
 /** The repository root (commands run from there, as `npm start` does). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -93,27 +93,7 @@ export async function startServerProcess(options: {
 
 /** One inspector session: two full GCs (the second collects what the first's finalizers freed), then memoryUsage(). */
 async function readMemory(inspectorUrl: string): Promise<MemorySample> {
-  const socket = new WebSocket(inspectorUrl, { perMessageDeflate: false });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  socket.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { message: string } };
-    if (message.id === undefined) return;
-    const waiter = pending.get(message.id);
-    pending.delete(message.id);
-    if (message.error) waiter?.reject(new Error(message.error.message));
-    else waiter?.resolve(message.result);
-  });
-  const call = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve, reject) => {
-      const id = (nextId += 1);
-      pending.set(id, { resolve, reject });
-      socket.send(JSON.stringify({ id, method, params }));
-    });
+  const { call, close } = await openInspectorSession(inspectorUrl);
   try {
     await call('HeapProfiler.collectGarbage');
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -122,6 +102,6 @@ async function readMemory(inspectorUrl: string): Promise<MemorySample> {
     const usage = JSON.parse(result.result.value) as MemorySample;
     return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers };
   } finally {
-    socket.close();
+    close();
   }
 }

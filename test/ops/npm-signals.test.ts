@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../support/net.ts';
+import { acceptsConnections, freePort } from '../support/net.ts';
 import { eventually } from './support/gateway.ts';
 import { descendantsOf, isRunning, type ProcessEntry } from './support/process-tree.ts';
 
@@ -51,17 +50,6 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-
 afterEach(async () => {
   // A failed test must not leave a server behind: whatever of the tree still runs is killed.
   for (const { run, tree, dataDir } of started.splice(0)) {
@@ -99,7 +87,7 @@ describe('signalling the npm process of `npm start` ends the server', () => {
       await eventually(() => entry.tree.every((p) => !isRunning(p.pid)), 30_000, 50, `every process of npm start to end after ${signal}`).catch((error: unknown) => {
         throw new Error(`${String(error)}; still running: ${JSON.stringify(entry.tree.filter((p) => isRunning(p.pid)))}`);
       });
-      expect(await accepts(port)).toBe(false);
+      expect(await acceptsConnections(port)).toBe(false);
       // Graceful: the server's own shutdown ran to the end, and npm reports its clean exit.
       expect(run.output()).toContain('"msg":"shutdown complete"');
       expect(npm).toEqual({ code: 0, signal: null });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpPaymentProvider, PaymentProviderUnavailableError, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
-import { createLogger } from '../../src/platform/logger.ts';
+import { PaymentProviderUnavailableError, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
 import { eventually } from '../support/eventually.ts';
 import { startFakeProvider, type FakeProvider } from './fake-provider.ts';
+import { faultRunPaymentAdapter } from './support.ts';
 
 /**
  * Measured (vitest project `measured`, run alone after the other projects): how fast a payment
@@ -24,19 +24,7 @@ let adapter: HttpPaymentProvider;
 beforeAll(async () => {
   provider = await startFakeProvider({ secretKey: SECRET });
   // The settings of the fault run (fault-run.test.ts), as the app builds the adapter from PAYMENT_*.
-  adapter = createHttpPaymentProvider({
-    baseUrl: provider.url,
-    secretKey: SECRET,
-    attemptTimeoutMs: 250,
-    maxAttempts: 3,
-    retryBaseDelayMs: 20,
-    retryMaxDelayMs: 150,
-    breakerThreshold: 8,
-    breakerHalfOpenAfterMs: 300,
-    bulkheadLimit: 32,
-    bulkheadQueue: 1_000,
-    logger: createLogger('silent'),
-  });
+  adapter = faultRunPaymentAdapter(provider.url, SECRET);
 });
 afterAll(() => provider?.stop());
 

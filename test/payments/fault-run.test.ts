@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateProductDocument, PlaceOrderDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { createHttpPaymentProvider, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
-import { createLogger } from '../../src/platform/logger.ts';
+import type { HttpPaymentProvider } from '../../src/modules/payments/public.ts';
 import { startFakeProvider, type Fault, type FakeProvider } from './fake-provider.ts';
-import { countWhere, eventually, moneyInvariantViolations, readLedger, seededRandom } from './support.ts';
+import { countWhere, eventually, faultRunPaymentAdapter, moneyInvariantViolations, readLedger, seededRandom } from './support.ts';
 
 /** Sized to fit CI (issue #3: at least 1,000 orders, 10 % faults). */
 const ORDERS = 1_000;
@@ -21,19 +20,7 @@ let app: TestApp;
 beforeAll(async () => {
   provider = await startFakeProvider({ secretKey: SECRET, slowMs: 60 });
   // The adapter as the app builds it from PAYMENT_* settings (breaker-fail-fast.test.ts times its open breaker).
-  adapter = createHttpPaymentProvider({
-    baseUrl: provider.url,
-    secretKey: SECRET,
-    attemptTimeoutMs: 250,
-    maxAttempts: 3,
-    retryBaseDelayMs: 20,
-    retryMaxDelayMs: 150,
-    breakerThreshold: 8,
-    breakerHalfOpenAfterMs: 300,
-    bulkheadLimit: 32,
-    bulkheadQueue: 1_000,
-    logger: createLogger('silent'),
-  });
+  adapter = faultRunPaymentAdapter(provider.url, SECRET);
   app = await startTestApp({
     env: {
       PAYMENT_PROVIDER: 'http',

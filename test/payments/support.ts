@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { createHttpPaymentProvider, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { eventually as untilPasses } from '../support/eventually.ts';
 
 /** A small deterministic PRNG (mulberry32), so a fault run can be replayed from its seed. */
@@ -98,4 +100,25 @@ export function moneyInvariantViolations(
   }
   if (paidTotal !== netCharged) violations.push(`Σ net charges ${netCharged} ≠ Σ totals of PAID orders ${paidTotal}`);
   return violations;
+}
+
+/**
+ * The HTTP payment adapter with the fault run's settings (fault-run.test.ts passes the same values
+ * to the app as PAYMENT_*): 250 ms attempts, 3 attempts, retry delays 20–150 ms, breaker opening
+ * after 8 failures and half-opening after 300 ms, bulkhead of 32 with a queue of 1,000.
+ */
+export function faultRunPaymentAdapter(baseUrl: string, secretKey: string): HttpPaymentProvider {
+  return createHttpPaymentProvider({
+    baseUrl,
+    secretKey,
+    attemptTimeoutMs: 250,
+    maxAttempts: 3,
+    retryBaseDelayMs: 20,
+    retryMaxDelayMs: 150,
+    breakerThreshold: 8,
+    breakerHalfOpenAfterMs: 300,
+    bulkheadLimit: 32,
+    bulkheadQueue: 1_000,
+    logger: createLogger('silent'),
+  });
 }

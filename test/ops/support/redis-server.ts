@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { eventually } from '../../support/eventually.ts';
-import { freePort } from '../../support/net.ts';
+import { acceptsConnections, freePort } from '../../support/net.ts';
 
 /** A private redis-server on a loopback port, that a test may stop and start again. */
 export interface PrivateRedis {
@@ -12,17 +11,6 @@ export interface PrivateRedis {
   /** Starts it again on the same port. */
   start(): Promise<void>;
 }
-
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 /**
  * Runs `redis-server` privately, so that restarting it cannot disturb the shared Redis other tests
@@ -38,7 +26,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await eventually(() => accepts(port), { timeoutMs: 10_000, intervalMs: 50, what: `a private redis-server on port ${port}` });
+    await eventually(() => acceptsConnections(port), { timeoutMs: 10_000, intervalMs: 50, what: `a private redis-server on port ${port}` });
   };
   const stop = async () => {
     const current = child;
