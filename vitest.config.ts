@@ -1,24 +1,27 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // The suite in four projects (`npm run test:<name>`; `npm test` runs them all, one group after the
-// other). A file belongs to the first list that names it; a new file under src/ defaults to unit,
-// one under test/ to integration.
+// other). A file belongs to the first list that names it; a new file under src/ or test/unit/
+// defaults to unit, one anywhere else under test/ to integration.
+//
+// Tests colocated in src/ use nothing from test/ (no fakes, no database helpers); a test that needs
+// them lives at its mirror path under test/unit/modules/ or test/integration/modules/.
 
-/** Test files with I/O of their own under src/ (a database, an HTTP server, files, processes). */
-const SRC_WITH_IO = [
-  'src/**/infrastructure/mikro-orm-*.test.ts',
-  'src/modules/customers/public.test.ts',
-  'src/modules/customers/infrastructure/jose-token-service.test.ts',
-  'src/modules/payments/infrastructure/http-payment-provider.test.ts',
-  'src/platform/crash-points.test.ts',
-];
+/** Test files with I/O of their own under src/ (an HTTP server, files, processes). */
+const SRC_WITH_IO = ['src/modules/customers/infrastructure/jose-token-service.test.ts', 'src/platform/crash-points.test.ts'];
 
 /**
- * Test files under test/ with no I/O beyond reading checked-in files (config parsing, the schema,
- * document limits); with src/ less SRC_WITH_IO (domain rules, use cases on in-memory fakes) they
- * make the unit project, which runs in seconds.
+ * Test files under test/ with no I/O beyond reading checked-in files: use cases and resolvers on
+ * the in-memory fakes of test/fakes/ (test/unit/), config parsing, the schema, document limits.
+ * With src/ less SRC_WITH_IO (domain rules) they make the unit project, which runs in seconds.
  */
-const UNIT_UNDER_TEST = ['test/schema-drift.test.ts', 'test/ops/{config,compose}.test.ts', 'test/security/{config,identity,limits}.test.ts'];
+const UNIT_UNDER_TEST = [
+  'test/architecture/function-length.test.ts',
+  'test/unit/**/*.test.ts',
+  'test/schema-drift.test.ts',
+  'test/ops/{config,compose}.test.ts',
+  'test/security/{config,identity,limits}.test.ts',
+];
 
 /**
  * Started server processes (`npm start`, `node src/main.ts`), other spawned processes, a browser.
@@ -36,7 +39,11 @@ const E2E = [
  * Timing and heap checks, run alone after everything else so other work skews them less; each
  * file documents its threshold at its top.
  */
-const MEASURED = ['test/security/sign-in-timing.test.ts', 'test/security/adversarial-heap.test.ts', 'test/payments/breaker-fail-fast.test.ts'];
+const MEASURED = [
+  'test/integration/modules/customers/application/sign-in-timing.test.ts',
+  'test/security/adversarial-heap.test.ts',
+  'test/payments/breaker-fail-fast.test.ts',
+];
 
 export default defineConfig({
   resolve: {

@@ -12,7 +12,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
-import { JoseTokenService } from '../src/modules/customers/infrastructure/jose-token-service.ts';
+import { JoseTokenService } from '../src/modules/customers/module.ts';
 import { freePort } from '../test/support/net.ts';
 import { startStatementCounter } from './lib/pg-counter.ts';
 import { startServer, type ServerProcess } from './lib/proc.ts';

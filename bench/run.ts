@@ -56,7 +56,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
-import { JoseTokenService } from '../src/modules/customers/infrastructure/jose-token-service.ts';
+import { JoseTokenService } from '../src/modules/customers/module.ts';
 import { freePort } from '../test/support/net.ts';
 import { ABLATION_VARIANTS, BARE_ENV, CONTESTANTS, CONTESTANT_IDS, type AblationVariant, type ContestantId } from './lib/contestants.ts';
 import { analyseProfile } from './lib/cpu-profile.ts';

@@ -13,9 +13,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { allEntities } from '../src/entities.ts';
-import { migrations } from '../src/migrations/index.ts';
-import { createPasswordHasher } from '../src/modules/customers/public.ts';
+import { allEntities, allMigrations as migrations } from '../src/modules.ts';
+import { createPasswordHasher } from '../src/modules/customers/module.ts';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.ts';
 import { createOrm, migrate } from '../src/platform/db/orm.ts';
 import { createLogger } from '../src/platform/logger.ts';

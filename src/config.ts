@@ -258,9 +258,46 @@ export interface Config {
   readonly crash: { readonly point: 'payment.before-charge' | 'payment.after-charge' | 'order.after-commit' | undefined; readonly skip: number };
 }
 
+/** The environment after parsing: defaults applied, numbers and booleans converted. */
+type Env = z.infer<typeof envSchema>;
+
 /** Attempts × attempt timeout + the longest backoffs between attempts, in ms. */
 function callBudgetMs(env: { PAYMENT_MAX_ATTEMPTS: number; PAYMENT_TIMEOUT_MS: number; PAYMENT_RETRY_MAX_DELAY_MS: number }): number {
   return env.PAYMENT_MAX_ATTEMPTS * env.PAYMENT_TIMEOUT_MS + (env.PAYMENT_MAX_ATTEMPTS - 1) * env.PAYMENT_RETRY_MAX_DELAY_MS;
+}
+
+/** The `security` section: production turns off introspection and the limits' details. */
+function securityConfig(env: Env, production: boolean): Config['security'] {
+  return {
+    introspection: env.INTROSPECTION ?? !production,
+    fieldSuggestions: env.NODE_ENV === 'development',
+    exposeLimits: !production,
+    trustedDocumentsManifest: env.TRUSTED_DOCUMENTS ? env.TRUSTED_DOCUMENTS_MANIFEST : undefined,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
+    ws: { idleMs: env.WS_ANONYMOUS_IDLE_MS, maxSocketsPerAddress: env.WS_MAX_SOCKETS_PER_ADDRESS },
+    // Off by default under NODE_ENV=test, where every test client shares 127.0.0.1; the security
+    // tests turn them on with short windows.
+    rateLimits:
+      (env.RATE_LIMITS ?? env.NODE_ENV !== 'test')
+        ? { signIn: env.RATE_LIMIT_SIGN_IN, placeOrder: env.RATE_LIMIT_PLACE_ORDER, cost: env.RATE_LIMIT_COST }
+        : undefined,
+  };
+}
+
+/** The `payments` section: provider, resilience policies (ms), webhook and simulator settings. */
+function paymentsConfig(env: Env): Config['payments'] {
+  return {
+    provider: env.PAYMENT_PROVIDER,
+    http: { url: env.PAYMENT_PROVIDER_URL, secretKey: env.PAYMENT_PROVIDER_SECRET_KEY },
+    timeoutMs: env.PAYMENT_TIMEOUT_MS,
+    retry: { maxAttempts: env.PAYMENT_MAX_ATTEMPTS, baseDelayMs: env.PAYMENT_RETRY_BASE_DELAY_MS, maxDelayMs: env.PAYMENT_RETRY_MAX_DELAY_MS },
+    breaker: { threshold: env.PAYMENT_BREAKER_THRESHOLD, halfOpenAfterMs: env.PAYMENT_BREAKER_HALF_OPEN_MS },
+    bulkhead: { limit: env.PAYMENT_BULKHEAD_LIMIT, queue: env.PAYMENT_BULKHEAD_QUEUE },
+    callBudgetMs: callBudgetMs(env),
+    webhook: { secret: env.PAYMENT_WEBHOOK_SECRET, toleranceMs: env.PAYMENT_WEBHOOK_TOLERANCE_SECONDS * 1_000 },
+    simulated: { latencyMs: env.PAYMENT_SIMULATED_LATENCY_MS, declineAbove: env.PAYMENT_SIMULATED_DECLINE_ABOVE },
+  };
 }
 
 /** Thrown when the environment is invalid; `problems` names every offending variable. */
@@ -308,32 +345,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           ? { jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_JWKS_ISSUER, audience: env.JWT_JWKS_AUDIENCE }
           : undefined,
     },
-    security: {
-      introspection: env.INTROSPECTION ?? !production,
-      fieldSuggestions: env.NODE_ENV === 'development',
-      exposeLimits: !production,
-      trustedDocumentsManifest: env.TRUSTED_DOCUMENTS ? env.TRUSTED_DOCUMENTS_MANIFEST : undefined,
-      maxBodyBytes: env.MAX_BODY_BYTES,
-      trustProxyHops: env.TRUST_PROXY_HOPS,
-      ws: { idleMs: env.WS_ANONYMOUS_IDLE_MS, maxSocketsPerAddress: env.WS_MAX_SOCKETS_PER_ADDRESS },
-      // Off by default under NODE_ENV=test, where every test client shares 127.0.0.1; the security
-      // tests turn them on with short windows.
-      rateLimits:
-        (env.RATE_LIMITS ?? env.NODE_ENV !== 'test')
-          ? { signIn: env.RATE_LIMIT_SIGN_IN, placeOrder: env.RATE_LIMIT_PLACE_ORDER, cost: env.RATE_LIMIT_COST }
-          : undefined,
-    },
-    payments: {
-      provider: env.PAYMENT_PROVIDER,
-      http: { url: env.PAYMENT_PROVIDER_URL, secretKey: env.PAYMENT_PROVIDER_SECRET_KEY },
-      timeoutMs: env.PAYMENT_TIMEOUT_MS,
-      retry: { maxAttempts: env.PAYMENT_MAX_ATTEMPTS, baseDelayMs: env.PAYMENT_RETRY_BASE_DELAY_MS, maxDelayMs: env.PAYMENT_RETRY_MAX_DELAY_MS },
-      breaker: { threshold: env.PAYMENT_BREAKER_THRESHOLD, halfOpenAfterMs: env.PAYMENT_BREAKER_HALF_OPEN_MS },
-      bulkhead: { limit: env.PAYMENT_BULKHEAD_LIMIT, queue: env.PAYMENT_BULKHEAD_QUEUE },
-      callBudgetMs: callBudgetMs(env),
-      webhook: { secret: env.PAYMENT_WEBHOOK_SECRET, toleranceMs: env.PAYMENT_WEBHOOK_TOLERANCE_SECONDS * 1_000 },
-      simulated: { latencyMs: env.PAYMENT_SIMULATED_LATENCY_MS, declineAbove: env.PAYMENT_SIMULATED_DECLINE_ABOVE },
-    },
+    security: securityConfig(env, production),
+    payments: paymentsConfig(env),
     reconciler: {
       intervalMs: env.RECONCILER_INTERVAL_MS,
       // Longer than any charge can still be on its way, so "no charge found" is final.

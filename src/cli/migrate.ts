@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
-import { allEntities } from '../entities.ts';
-import { migrations } from '../migrations/index.ts';
+import { allEntities, allMigrations as migrations } from '../modules.ts';
 import { startEmbeddedPostgres } from '../platform/db/embedded-postgres.ts';
 import { createOrm, migrate } from '../platform/db/orm.ts';
 import { createLogger } from '../platform/logger.ts';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
-import { createSchema } from '../graphql/schema.ts';
+import { createSchema } from '../modules.ts';
 
 /** The SDL of the code-first schema, as committed in schema/schema.graphql. */
 export function printCurrentSchema(): string {

@@ -1,32 +1,16 @@
 import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
-import { registerCatalogGraphQL } from '../modules/catalog/public.ts';
-import { registerCustomersGraphQL } from '../modules/customers/public.ts';
-import { registerOrdersGraphQL } from '../modules/orders/public.ts';
-import { PaymentDeclinedError, registerPaymentsGraphQL } from '../modules/payments/public.ts';
+import type { AnyModule, GraphQLRefs } from '../modules/module-descriptor.ts';
 import { createBuilder } from './builder.ts';
 import { registerCommonTypes } from './common.ts';
 
 /**
- * Builds the whole schema on a fresh builder: shared types, then each module's types (orders last,
- * since its fields point at customers, products and payments). Sorted, so the printed SDL is stable.
+ * Builds the whole schema on a fresh builder: the shared types, then each module's registration
+ * in the order given (a module's fields may point at the refs of those before it, offered under
+ * their names). Sorted, so the printed SDL is stable.
  */
-export function createSchema(options: { currency: string }): GraphQLSchema {
+export function buildSchema(modules: readonly AnyModule[]): GraphQLSchema {
   const builder = createBuilder();
-  const common = registerCommonTypes(builder);
-  const customers = registerCustomersGraphQL(builder, common);
-  const catalog = registerCatalogGraphQL(builder, common, options);
-  const payments = registerPaymentsGraphQL(builder, common);
-  registerOrdersGraphQL(
-    builder,
-    common,
-    {
-      Customer: customers.Customer,
-      Product: catalog.Product,
-      Payment: payments.Payment,
-      PaymentDeclinedError,
-      PaymentDeclinedErrorRef: payments.PaymentDeclinedError,
-    },
-    options,
-  );
+  const refs: Record<string, unknown> & GraphQLRefs = { common: registerCommonTypes(builder) };
+  for (const module of modules) refs[module.name] = module.graphql(builder, refs);
   return lexicographicSortSchema(builder.toSchema());
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
+import type { Context, SubscribePayload } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST, getVariableValues } from 'graphql';
 import { WebSocketServer } from 'ws';
@@ -25,10 +26,11 @@ export interface ServerContext {
 }
 
 /**
- * Builds the per-operation GraphQL context (one `em.fork()`, fresh use cases and loaders);
- * `client` tells where a request came from (rate limits), absent for internal callers.
+ * Builds the per-operation GraphQL context (a request scope: one lazy `em.fork()`, module APIs
+ * built on first use); `client` tells where a request came from (rate limits), absent for internal
+ * callers; `target` is yoga's server context, which the scope extends in place.
  */
-export type ContextFactory = (op: OpContext, client?: ClientInfo) => GraphQLContext;
+export type ContextFactory = (op: OpContext, client?: ClientInfo, target?: object) => GraphQLContext;
 
 /**
  * Resolves a bearer token to a viewer and the last instant the token is accepted; undefined for
@@ -127,10 +129,20 @@ const unauthenticated = () =>
  * context. Authentication: `Authorization: Bearer <token>` over HTTP; over graphql-ws
  * `connectionParams.authorization`, checked once at connection init (close 4403 when invalid).
  */
-export function createGraphQLServer(options: GraphQLServerOptions): { yoga: YogaServerInstance<ServerContext, GraphQLContext>; server: Server; wss: WebSocketServer } {
+export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga; server: Server; wss: WebSocketServer } {
+  const yoga = createYogaServer(options);
+  const server = createServer(yoga);
+  const wss = serveGraphQLOverWebSocket(yoga, server, options);
+  return { yoga, server, wss };
+}
+
+type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
+
+/** yoga with our settings and plugins: queries, mutations and SSE subscriptions over HTTP, GraphiQL. */
+function createYogaServer(options: GraphQLServerOptions): Yoga {
   const { logger } = options;
   const graphiql = options.graphiql ? createGraphiQLPage() : undefined;
-  const yoga = createYoga<ServerContext, GraphQLContext>({
+  return createYoga<ServerContext, GraphQLContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -163,33 +175,51 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
       ...(options.plugins ?? []),
       useSseSingleConnectionRefusal('/graphql'),
     ] as Plugin<ServerContext & GraphQLContext>[],
-    context: async (initial): Promise<GraphQLContext> => {
-      if (initial.op) return options.createContext(initial.op, { address: initial.clientAddress ?? 'unknown' });
-      const request = initial.request!;
-      const header = request.headers.get('authorization');
-      let viewer: Viewer = anonymous;
-      if (header) {
-        const token = bearer(header);
-        const verified = token ? await options.verifyToken(token) : undefined;
-        if (!verified) throw unauthenticated();
-        viewer = verified.viewer;
-      }
-      const client = { address: options.transport.clientAddress(initial as Parameters<TransportSettings['clientAddress']>[0]) };
-      return options.createContext({ signal: request.signal, viewer, requestId: requestIdOf(request) }, client);
-    },
+    context: (initial) => contextOf(initial, options),
   });
+}
 
-  const server = createServer(yoga);
-  const { ws: wsLimits, trustedDocuments } = options.transport;
+/**
+ * The context of one operation: over graphql-ws, for the op its socket authenticated at connection
+ * init; over HTTP, for the request's bearer token (anonymous without an Authorization header).
+ * @throws GraphQLError UNAUTHENTICATED (HTTP 401) when the token is malformed, invalid or expired.
+ */
+async function contextOf(initial: YogaInitialContext & ServerContext, options: GraphQLServerOptions): Promise<GraphQLContext> {
+  if (initial.op) return options.createContext(initial.op, { address: initial.clientAddress ?? 'unknown' }, initial);
+  const request = initial.request!;
+  const header = request.headers.get('authorization');
+  let viewer: Viewer = anonymous;
+  if (header) {
+    const token = bearer(header);
+    const verified = token ? await options.verifyToken(token) : undefined;
+    if (!verified) throw unauthenticated();
+    viewer = verified.viewer;
+  }
+  const client = { address: options.transport.clientAddress(initial as Parameters<TransportSettings['clientAddress']>[0]) };
+  return options.createContext({ signal: request.signal, viewer, requestId: requestIdOf(request), trace: {} }, client, initial);
+}
+
+/** A graphql-ws hook's context on our sockets (`ws`'s socket and upgrade request in `extra`). */
+type WsContext = Context<Record<string, unknown> | undefined, Extra & Partial<{ socket: object }>>;
+
+/** What the graphql-ws server keeps per socket, weakly, so that it goes with the socket. */
+interface SocketState {
+  readonly viewers: WeakMap<object, Viewer>;
+  readonly addresses: WeakMap<object, string>;
+  readonly expiries: WeakMap<object, NodeJS.Timeout>;
+  /** The running subscriptions by operation id, aborted when completed or when the socket closes. */
+  readonly subscriptions: WeakMap<object, Map<string, AbortController>>;
+}
+
+/** graphql-ws on `server`'s port and yoga's path, executing through yoga's envelop pipeline. */
+function serveGraphQLOverWebSocket(yoga: Yoga, server: Server, options: GraphQLServerOptions): WebSocketServer {
+  const { ws: wsLimits } = options.transport;
   // A message over maxPayload closes the socket with 1009 (Message Too Big); no compression, so
   // a small frame cannot inflate into a large message.
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: wsLimits.maxMessageBytes, perMessageDeflate: false });
-  const viewers = new WeakMap<object, Viewer>();
-  const addresses = new WeakMap<object, string>();
-  const expiries = new WeakMap<object, NodeJS.Timeout>();
-  const subscriptions = new WeakMap<object, Map<string, AbortController>>();
+  const state: SocketState = { viewers: new WeakMap(), addresses: new WeakMap(), expiries: new WeakMap(), subscriptions: new WeakMap() };
   // Idle sockets closed (4410), sockets per client address capped (429), one log line per protocol error.
-  const lifecycle = createWsLifecycle({ ...wsLimits, clientAddressOfUpgrade: options.transport.clientAddressOfUpgrade, logger });
+  const lifecycle = createWsLifecycle({ ...wsLimits, clientAddressOfUpgrade: options.transport.clientAddressOfUpgrade, logger: options.logger });
 
   useServer<Record<string, unknown> | undefined, { socket: object }>(
     lifecycle.hooks({
@@ -198,77 +228,91 @@ export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga
       connectionInitWaitTimeout: wsLimits.connectionInitTimeoutMs,
       execute: (args) => (args.rootValue as { execute: (a: unknown) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => unknown }).subscribe(args) as never,
-      onConnect: async (ctx) => {
-        addresses.set(ctx.extra.socket, options.transport.clientAddressOfUpgrade(ctx.extra.request));
-        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        // Neither the upgrade request (headers and all) nor the token is read after this point, but
-        // graphql-ws keeps both for the socket's life: about 1.5 KB of each idle socket (issue 6).
-        (ctx.extra as { request?: unknown }).request = undefined;
-        if (ctx.connectionParams) (ctx as { connectionParams?: unknown }).connectionParams = undefined;
-        if (raw === undefined) {
-          viewers.set(ctx.extra.socket, anonymous);
-          return true;
-        }
-        const token = bearer(raw);
-        const verified = token ? await options.verifyToken(token) : undefined;
-        if (!verified) return false;
-        viewers.set(ctx.extra.socket, verified.viewer);
-        // The socket lives no longer than its token: the client reconnects with a fresh one
-        // (4403 is a close code graphql-ws clients retry after).
-        const socket = ctx.extra.socket;
-        const msLeft = Math.min(verified.validUntil.getTime() - Date.now(), 2 ** 31 - 1);
-        expiries.set(socket, setTimeout(() => socket.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason), Math.max(0, msLeft)));
-        return true;
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        // ctx.subscriptions already holds this id: more than the cap means one too many.
-        if (Object.keys(ctx.subscriptions).length > wsLimits.maxSubscriptionsPerSocket) return [tooManySubscriptions(wsLimits.maxSubscriptionsPerSocket)];
-        let query = payload.query;
-        if (trustedDocuments) {
-          const trusted = resolveTrustedDocument(trustedDocuments, payload);
-          if (trusted instanceof GraphQLError) return [trusted];
-          query = trusted;
-        }
-        const controller = new AbortController();
-        let perSocket = subscriptions.get(ctx.extra.socket);
-        if (!perSocket) subscriptions.set(ctx.extra.socket, (perSocket = new Map()));
-        perSocket.set(id, controller);
-        const op: OpContext = { signal: controller.signal, viewer: viewers.get(ctx.extra.socket) ?? anonymous, requestId: crypto.randomUUID() };
-        const clientAddress = addresses.get(ctx.extra.socket) ?? 'unknown';
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ op, clientAddress, params: { ...payload, query } });
-        let document;
-        let errors: readonly GraphQLError[];
-        try {
-          document = parse(query);
-          // Document limits throw out of validation to stop walking a hostile document at once.
-          errors = validate(schema, document);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
-        }
-        if (errors.length > 0) return [...errors];
-        return {
-          schema,
-          document,
-          operationName: payload.operationName ?? null,
-          variableValues: payload.variables ?? null,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-      },
+      onConnect: (ctx) => authenticateSocket(ctx, state, options),
+      onSubscribe: (ctx, id, payload) => startSubscription(ctx, id, payload, state, yoga, options.transport),
       onComplete: (ctx, id) => {
-        const perSocket = subscriptions.get(ctx.extra.socket);
+        const perSocket = state.subscriptions.get(ctx.extra.socket);
         perSocket?.get(id)?.abort();
         perSocket?.delete(id);
       },
       onClose: (ctx) => {
-        clearTimeout(expiries.get(ctx.extra.socket));
-        for (const controller of subscriptions.get(ctx.extra.socket)?.values() ?? []) controller.abort();
-        subscriptions.delete(ctx.extra.socket);
+        clearTimeout(state.expiries.get(ctx.extra.socket));
+        for (const controller of state.subscriptions.get(ctx.extra.socket)?.values() ?? []) controller.abort();
+        state.subscriptions.delete(ctx.extra.socket);
       },
     }),
     wss,
   );
   lifecycle.attach(wss, server);
+  return wss;
+}
 
-  return { yoga, server, wss };
+/**
+ * graphql-ws's ConnectionInit: remembers the socket's client address and viewer (anonymous without
+ * `connectionParams.authorization`) and closes the socket when its token expires. False (close
+ * 4403) for a malformed, invalid or expired token.
+ */
+async function authenticateSocket(ctx: WsContext, state: SocketState, options: GraphQLServerOptions): Promise<boolean> {
+  state.addresses.set(ctx.extra.socket, options.transport.clientAddressOfUpgrade(ctx.extra.request));
+  const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+  // Neither the upgrade request (headers and all) nor the token is read after this point, but
+  // graphql-ws keeps both for the socket's life: about 1.5 KB of each idle socket (issue 6).
+  (ctx.extra as { request?: unknown }).request = undefined;
+  if (ctx.connectionParams) (ctx as { connectionParams?: unknown }).connectionParams = undefined;
+  if (raw === undefined) {
+    state.viewers.set(ctx.extra.socket, anonymous);
+    return true;
+  }
+  const token = bearer(raw);
+  const verified = token ? await options.verifyToken(token) : undefined;
+  if (!verified) return false;
+  state.viewers.set(ctx.extra.socket, verified.viewer);
+  // The socket lives no longer than its token: the client reconnects with a fresh one
+  // (4403 is a close code graphql-ws clients retry after).
+  const socket = ctx.extra.socket;
+  const msLeft = Math.min(verified.validUntil.getTime() - Date.now(), 2 ** 31 - 1);
+  state.expiries.set(socket, setTimeout(() => socket.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason), Math.max(0, msLeft)));
+  return true;
+}
+
+/**
+ * graphql-ws's Subscribe: checks the per-socket cap and trusted documents, parses and validates
+ * through yoga's pipeline, and returns the execution arguments (with a fresh context and an abort
+ * signal that onComplete and onClose fire), or the errors to send back instead.
+ */
+async function startSubscription(ctx: WsContext, id: string, payload: SubscribePayload, state: SocketState, yoga: Yoga, transport: TransportSettings) {
+  const { ws: wsLimits, trustedDocuments } = transport;
+  // ctx.subscriptions already holds this id: more than the cap means one too many.
+  if (Object.keys(ctx.subscriptions).length > wsLimits.maxSubscriptionsPerSocket) return [tooManySubscriptions(wsLimits.maxSubscriptionsPerSocket)];
+  let query = payload.query;
+  if (trustedDocuments) {
+    const trusted = resolveTrustedDocument(trustedDocuments, payload);
+    if (trusted instanceof GraphQLError) return [trusted];
+    query = trusted;
+  }
+  const controller = new AbortController();
+  let perSocket = state.subscriptions.get(ctx.extra.socket);
+  if (!perSocket) state.subscriptions.set(ctx.extra.socket, (perSocket = new Map()));
+  perSocket.set(id, controller);
+  const op: OpContext = { signal: controller.signal, viewer: state.viewers.get(ctx.extra.socket) ?? anonymous, requestId: crypto.randomUUID(), trace: {} };
+  const clientAddress = state.addresses.get(ctx.extra.socket) ?? 'unknown';
+  const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ op, clientAddress, params: { ...payload, query } });
+  let document;
+  let errors: readonly GraphQLError[];
+  try {
+    document = parse(query);
+    // Document limits throw out of validation to stop walking a hostile document at once.
+    errors = validate(schema, document);
+  } catch (error) {
+    return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
+  }
+  if (errors.length > 0) return [...errors];
+  return {
+    schema,
+    document,
+    operationName: payload.operationName ?? null,
+    variableValues: payload.variables ?? null,
+    contextValue: await contextFactory(),
+    rootValue: { execute, subscribe },
+  };
 }

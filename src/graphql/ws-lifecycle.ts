@@ -52,7 +52,7 @@ export interface WsLifecycle {
  * are closed, and each client address holds a bounded number of sockets (docs/security.md).
  */
 export function createWsLifecycle(options: WsLifecycleOptions): WsLifecycle {
-  const { idleMs, maxSocketsPerAddress, logger } = options;
+  const { idleMs } = options;
   const reason = idleCloseReason(idleMs);
   // Per acknowledged socket: graphql-ws's record of its running operations (from a subscribe
   // message to the operation's end) and when it last started or ended one: ~100 bytes a socket
@@ -117,57 +117,67 @@ export function createWsLifecycle(options: WsLifecycleOptions): WsLifecycle {
       // A socket is closed between idleMs and idleMs + one sweep period (a tenth, at most 1 s) idle.
       const sweeper = setInterval(() => sweep(wss.clients), Math.max(10, Math.min(1_000, Math.round(idleMs / 10)))).unref();
       wss.once('close', () => clearInterval(sweeper));
-      const perAddress = new Map<string, number>();
-      // Addresses at the cap whose refusal was logged: one warning per episode, not per attempt.
-      const warned = new Set<string>();
-      const retryAfterSeconds = String(Math.ceil(idleMs / 1_000));
-      // Counted from the accepted upgrade to the TCP close, so a socket counts while its handshake
-      // completes and stops counting however it ends (closed, terminated, failed handshake).
-      wss.options.verifyClient = (info: { req: IncomingMessage }, callback: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
-        const address = options.clientAddressOfUpgrade(info.req);
-        const held = perAddress.get(address) ?? 0;
-        if (held >= maxSocketsPerAddress) {
-          if (!warned.has(address)) {
-            warned.add(address);
-            logger.warn({ clientAddress: address, limit: maxSocketsPerAddress }, 'WebSocket upgrades refused: too many sockets from one address');
-          }
-          callback(false, TOO_MANY_SOCKETS_STATUS, 'Too many WebSockets from this address', { 'Retry-After': retryAfterSeconds });
-          return;
-        }
-        perAddress.set(address, held + 1);
-        info.req.socket.once('close', () => {
-          const left = (perAddress.get(address) ?? 1) - 1;
-          if (left > 0) perAddress.set(address, left);
-          else perAddress.delete(address);
-          warned.delete(address);
-        });
-        callback(true);
-      };
-
-      // graphql-ws's listener prints the error's stack to stderr and closes every socket with
-      // 1011. The WebSocket server only re-emits its HTTP server's errors: before listening they
-      // reject the start (one line, src/main.ts); afterwards (e.g. accept() failing with EMFILE)
-      // they are logged and the open sockets stay.
-      wss.removeAllListeners('error');
-      wss.on('error', (error) => {
-        if (server.listening) logger.error({ err: error }, 'HTTP server error');
-      });
-
-      wss.on('connection', (socket, request) => {
-        // graphql-ws's listener prints a stack trace to stderr for a client's protocol error; ws has
-        // already closed the socket with the right code (1009 for a message over maxPayload, 1007
-        // for invalid UTF-8, 1002 for a malformed frame) and emits at most one error per socket.
-        socket.removeAllListeners('error');
-        const clientAddress = options.clientAddressOfUpgrade(request);
-        socket.on('error', (error: Error & { code?: string }) => {
-          if (error.code?.startsWith('WS_ERR_')) {
-            logger.warn({ clientAddress, error: error.code, detail: error.message }, 'WebSocket message refused');
-          } else {
-            // The connection itself failed (reset by the peer and the like): nothing to act on.
-            logger.debug({ clientAddress, error: error.code ?? error.name }, 'WebSocket connection failed');
-          }
-        });
-      });
+      capSocketsPerAddress(wss, options);
+      logSocketErrors(wss, server, options);
     },
   };
+}
+
+/**
+ * Refuses an upgrade with HTTP 429 (Retry-After: the idle period) once its client address holds
+ * `maxSocketsPerAddress` sockets; one warning per episode, not per attempt.
+ */
+function capSocketsPerAddress(wss: WebSocketServer, options: WsLifecycleOptions): void {
+  const { maxSocketsPerAddress, logger } = options;
+  const perAddress = new Map<string, number>();
+  const warned = new Set<string>();
+  const retryAfterSeconds = String(Math.ceil(options.idleMs / 1_000));
+  // Counted from the accepted upgrade to the TCP close, so a socket counts while its handshake
+  // completes and stops counting however it ends (closed, terminated, failed handshake).
+  wss.options.verifyClient = (info: { req: IncomingMessage }, callback: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
+    const address = options.clientAddressOfUpgrade(info.req);
+    const held = perAddress.get(address) ?? 0;
+    if (held >= maxSocketsPerAddress) {
+      if (!warned.has(address)) {
+        warned.add(address);
+        logger.warn({ clientAddress: address, limit: maxSocketsPerAddress }, 'WebSocket upgrades refused: too many sockets from one address');
+      }
+      callback(false, TOO_MANY_SOCKETS_STATUS, 'Too many WebSockets from this address', { 'Retry-After': retryAfterSeconds });
+      return;
+    }
+    perAddress.set(address, held + 1);
+    info.req.socket.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+      warned.delete(address);
+    });
+    callback(true);
+  };
+}
+
+/** Replaces graphql-ws's error listeners (stack traces to stderr, 1011 for every socket) with log lines. */
+function logSocketErrors(wss: WebSocketServer, server: Server, options: WsLifecycleOptions): void {
+  const { logger } = options;
+  // The WebSocket server only re-emits its HTTP server's errors: before listening they reject the
+  // start (one line, src/main.ts); afterwards (e.g. accept() failing with EMFILE) they are logged
+  // and the open sockets stay.
+  wss.removeAllListeners('error');
+  wss.on('error', (error) => {
+    if (server.listening) logger.error({ err: error }, 'HTTP server error');
+  });
+  wss.on('connection', (socket, request) => {
+    // ws has already closed the socket with the right code (1009 for a message over maxPayload,
+    // 1007 for invalid UTF-8, 1002 for a malformed frame) and emits at most one error per socket.
+    socket.removeAllListeners('error');
+    const clientAddress = options.clientAddressOfUpgrade(request);
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code?.startsWith('WS_ERR_')) {
+        logger.warn({ clientAddress, error: error.code, detail: error.message }, 'WebSocket message refused');
+      } else {
+        // The connection itself failed (reset by the peer and the like): nothing to act on.
+        logger.debug({ clientAddress, error: error.code ?? error.name }, 'WebSocket connection failed');
+      }
+    });
+  });
 }

@@ -1,8 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from '../graphql/context.ts';
 import type { Logger } from '../platform/logger.ts';
-import { systemContext, type OpContext } from '../platform/op-context.ts';
-import { parseProviderEvent, verifyWebhookSignature } from '../modules/payments/public.ts';
+import { parseProviderEvent, verifyWebhookSignature } from '../modules/payments/module.ts';
+import type { ProviderEvent } from '../modules/payments/public.ts';
 
 /** Where the provider posts its events. */
 export const PAYMENT_WEBHOOK_PATH = '/webhooks/payments';
@@ -10,21 +9,22 @@ export const PAYMENT_WEBHOOK_PATH = '/webhooks/payments';
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * `POST /webhooks/payments`, as a yoga plugin: the payment provider's asynchronous events (charge
- * succeeded, failed, refunded). The `Payment-Signature` header (HMAC-SHA256 over timestamp and raw
- * body) is checked in constant time with a timestamp tolerance; a missing or bad signature, a
- * stale timestamp or a malformed body gets 400 and changes nothing. A valid event is applied once
- * (deduplicated by the provider's event id) and moves the order through the status machine like
- * any other change, so subscribers hear of it. Unexpected failures answer 500, so the provider
+ * `POST /webhooks/payments`, as a yoga plugin: the transport of the payment provider's
+ * asynchronous events (charge succeeded, failed, refunded). The `Payment-Signature` header
+ * (HMAC-SHA256 over timestamp and raw body) is checked in constant time with a timestamp
+ * tolerance; a missing or bad signature, a stale timestamp or a malformed body gets 400 and
+ * changes nothing. A valid event goes to `handle` (the orders module's handleProviderEvent use
+ * case: recorded once, then the order moved). Unexpected failures answer 500, so the provider
  * delivers the event again later. Without a configured secret the endpoint answers 404.
  */
 export function paymentWebhookPlugin(options: {
   readonly secret: string | undefined;
   readonly toleranceMs: number;
-  readonly createContext: (op: OpContext) => GraphQLContext;
+  /** Applies a verified event; what it did is logged and answered. */
+  readonly handle: (event: ProviderEvent) => Promise<{ readonly applied: boolean; readonly orderId: string | null }>;
   readonly logger: Logger;
 }): Plugin<Record<string, unknown>> {
-  const { secret, toleranceMs, createContext } = options;
+  const { secret, toleranceMs, handle } = options;
   const logger = options.logger.child({ component: 'payment-webhooks' });
   const json = (status: number, body: unknown, fetchAPI: { Response: typeof Response }) =>
     new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -47,15 +47,8 @@ export function paymentWebhookPlugin(options: {
         logger.warn('webhook refused: malformed event');
         return endResponse(json(400, { error: 'malformed event' }, fetchAPI));
       }
-      const op = systemContext('payment-webhook');
       try {
-        const ctx = createContext(op);
-        const result = await ctx.payments.recordProviderEvent(op, event);
-        // Also for a replay: bringing the order in line is idempotent, and finishes the job if an
-        // earlier delivery was cut off between the payment and the order.
-        if (result.orderId && result.payment) {
-          await ctx.orders.applyPaymentOutcome(op, { orderId: result.orderId, payment: result.payment.status });
-        }
+        const result = await handle(event);
         logger.info({ eventId: event.id, type: event.type, orderId: result.orderId, applied: result.applied }, 'webhook received');
         return endResponse(json(200, { received: true, duplicate: !result.applied }, fetchAPI));
       } catch (error) {

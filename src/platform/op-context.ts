@@ -20,6 +20,18 @@ export interface OpContext {
   readonly signal: AbortSignal;
   readonly viewer: Viewer;
   readonly requestId: string;
+  /**
+   * W3C Trace Context of the operation's span, filled in when that span starts (tracing on).
+   * Writes that outlive the operation (outbox rows) copy it, so the spans that later deliver the
+   * event link back to the request that made it; undefined for work outside any operation span.
+   */
+  readonly trace?: TraceCarrier;
+}
+
+/** A W3C Trace Context carrier: `traceparent` (and `tracestate`) once a span is injected into it. */
+export interface TraceCarrier {
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** True when the viewer is signed in with the admin role. */
@@ -56,5 +68,5 @@ export const actorOf = (viewer: Viewer): string | null => {
 
 /** An operation context for background work and scripts (no caller, never cancelled unless `signal` is). */
 export function systemContext(name: string, signal: AbortSignal = new AbortController().signal): OpContext {
-  return { signal, viewer: { kind: 'system', name }, requestId: `${name}-${crypto.randomUUID()}` };
+  return { signal, viewer: { kind: 'system', name }, requestId: `${name}-${crypto.randomUUID()}`, trace: {} };
 }

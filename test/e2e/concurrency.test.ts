@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateProductDocument, PlaceOrderDocument, ProductDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { SimulatedPaymentProvider } from '../../src/modules/payments/public.ts';
+import { SimulatedPaymentProvider } from '../../src/modules/payments/module.ts';
 
 let app: TestApp;
 const provider = new SimulatedPaymentProvider({ latencyMs: 5, declineAboveMinor: 100_000 });

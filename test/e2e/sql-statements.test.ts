@@ -1,24 +1,13 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateProductDocument, OrdersPageDocument, PlaceOrderDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { createStatementCounter } from '../support/statement-counter.ts';
 
 let app: TestApp;
-/** The statement counter of the operation being measured, in its async context. */
-const measured = new AsyncLocalStorage<{ statements: number }>();
-const originalQuery = pg.Client.prototype.query;
+const counter = createStatementCounter();
 
 beforeAll(async () => {
-  // Counted at the database driver: every statement the pg client sends on behalf of the measured
-  // operation, whatever part of it issued it (resolvers, loaders, plugins). Statements of the
-  // background workers (the outbox relay still publishing the set-up's changes) run in their own
-  // async context and are not counted, so nothing has to be waited out first.
-  pg.Client.prototype.query = function countingQuery(this: pg.Client, ...args: unknown[]) {
-    const counter = measured.getStore();
-    if (counter) counter.statements += 1;
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof pg.Client.prototype.query;
+  counter.install();
   app = await startTestApp({ env: { OUTBOX_POLL_INTERVAL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
   const tokens = await Promise.all((['basic', 'premium', 'enterprise'] as const).map((who) => app.demoToken(who)));
   const admin = await app.demoToken('admin');
@@ -36,16 +25,14 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  pg.Client.prototype.query = originalQuery;
+  counter.restore();
   await app?.stop();
 });
 
 async function countStatements(first: number): Promise<{ count: number; edges: number }> {
   const admin = await app.demoToken('admin');
-  const counter = { statements: 0 };
   // In process (yoga.fetch), so the whole operation runs in the counter's async context.
-  const result = await measured.run(counter, () => app.execute(OrdersPageDocument, { first }, { token: admin, via: 'yoga' }));
-  const count = counter.statements;
+  const { result, statements: count } = await counter.measure(() => app.execute(OrdersPageDocument, { first }, { token: admin, via: 'yoga' }));
   expect(result.errors).toBeUndefined();
   for (const edge of result.data!.orders.edges) {
     expect(edge.node.customer.email).toMatch(/@ordergraph\.dev$/);

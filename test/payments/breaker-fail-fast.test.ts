@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PaymentProviderUnavailableError, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
+import type { HttpPaymentProvider } from '../../src/modules/payments/module.ts';
+import { PaymentProviderUnavailableError } from '../../src/modules/payments/public.ts';
 import { eventually } from '../support/eventually.ts';
 import { startFakeProvider, type FakeProvider } from './fake-provider.ts';
 import { faultRunPaymentAdapter } from './support.ts';

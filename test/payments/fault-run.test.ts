@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateProductDocument, PlaceOrderDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import type { HttpPaymentProvider } from '../../src/modules/payments/public.ts';
+import type { HttpPaymentProvider } from '../../src/modules/payments/module.ts';
 import { startFakeProvider, type Fault, type FakeProvider } from './fake-provider.ts';
 import { countWhere, eventually, faultRunPaymentAdapter, moneyInvariantViolations, readLedger, seededRandom } from './support.ts';
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createHttpPaymentProvider, type HttpPaymentProvider } from '../../src/modules/payments/public.ts';
+import { createHttpPaymentProvider, type HttpPaymentProvider } from '../../src/modules/payments/module.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { eventually as untilPasses } from '../support/eventually.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateProductDocument, OrderDocument, OrderStatusChangedDocument, PlaceOrderDocument, ProductDocument, UpdateOrderStatusDocument } from '../generated/operations.ts';
 import { collect, startTestApp, type TestApp } from '../support/app.ts';
-import { signWebhook } from '../../src/modules/payments/public.ts';
+import { signWebhook } from '../../src/modules/payments/module.ts';
 import { startFakeProvider, type FakeProvider } from './fake-provider.ts';
 
 const SECRET = 'sk_test_webhooks';

@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_TYPES } from '../../src/graphql/global-id.ts';
-import { createSchema } from '../../src/graphql/schema.ts';
+import { createSchema } from '../../src/modules.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { postGraphQL } from './support.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parse, print, separateOperations } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createSchema } from '../../src/graphql/schema.ts';
+import { createSchema } from '../../src/modules.ts';
 import { DOCUMENT_LIMITS, MEASURE_MODEL } from '../../src/graphql/security/limits.ts';
 import { bindPageSizes, createCostMeter, createDocumentMeter, type DocumentMetrics } from '../../src/graphql/security/measure.ts';
 import { MAX_PAGE_SIZE } from '../../src/platform/pagination.ts';

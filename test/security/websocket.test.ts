@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_KEY_FILE, JoseTokenService } from '../../src/modules/customers/infrastructure/jose-token-service.ts';
+import { DEV_KEY_FILE, JoseTokenService } from '../../src/modules/customers/module.ts';
 import { PlaceOrderDocument, ProductsDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { within } from '../support/eventually.ts';

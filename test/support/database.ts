@@ -3,8 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded-postgres.ts';
 import { createOrm, migrate } from '../../src/platform/db/orm.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { allEntities } from '../../src/entities.ts';
-import { migrations } from '../../src/migrations/index.ts';
+import { allEntities, allMigrations as migrations } from '../../src/modules.ts';
 
 /** A migrated, empty database of its own for one test file. */
 export interface TestDatabase {

@@ -1,11 +1,7 @@
 import { isIP } from 'node:net';
 import type { Viewer } from '../../platform/op-context.ts';
 
-/** Where a request comes from, as far as the server can tell. */
-export interface ClientInfo {
-  /** The client's IP address, or `unknown`. */
-  readonly address: string;
-}
+export type { ClientInfo } from '../../platform/request-scope.ts';
 
 /** What a server context may carry that tells the client's address. */
 export interface AddressSource {

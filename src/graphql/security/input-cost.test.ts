@@ -1,6 +1,6 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createSchema } from '../schema.ts';
+import { createSchema } from '../../modules.ts';
 import { chargeOf, inputCharges, INPUT_FIELD_COSTS } from './input-cost.ts';
 
 const schema = createSchema({ currency: 'USD' });

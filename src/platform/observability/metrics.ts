@@ -72,6 +72,36 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
     help: 'GraphQL subscription streams currently open (SSE and graphql-ws)',
     registers: [registry],
   });
+  registerSourceGauges(registry, sources);
+  const publishLag = new Histogram({
+    name: 'ordergraph_order_event_publish_lag_seconds',
+    help: 'Time from an order status change being committed (its `at`) to its arrival at this instance through the pub/sub port (outbox relay + transport)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const useCaseFailures = new Counter({
+    name: 'ordergraph_use_case_failures_total',
+    help: 'Expected failures returned by use cases (errors as data), by use case and error code',
+    labelNames: ['use_case', 'code'],
+    registers: [registry],
+  });
+  registerTracePipelineCounters(registry);
+
+  const errorResult = createErrorResultCounter(registry);
+  const prometheus = createPrometheusPlugin(registry, options.enabled, outcomes, errorResult);
+  return {
+    registry,
+    // uncountedErrors after prometheus: its after-hooks then see what the Prometheus plugin's saw.
+    plugins: options.enabled ? [recordOutcomes(outcomes), prometheus, countUncountedErrors(errorResult)] : [],
+    sources,
+    subscriptionDelta: (delta) => activeSubscriptions.inc(delta),
+    useCaseFailed: (useCase, code) => useCaseFailures.inc({ use_case: useCase, code }),
+    eventArrived: (seconds) => publishLag.observe(Math.max(0, seconds)),
+  };
+}
+
+/** Gauges read at scrape time from what app.ts puts in `sources` (0 or absent until it does). */
+function registerSourceGauges(registry: Registry, sources: MetricSources): void {
   new Gauge({
     name: 'ordergraph_websocket_connections',
     help: 'Open graphql-ws WebSocket connections',
@@ -113,19 +143,10 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
     },
   });
-  const publishLag = new Histogram({
-    name: 'ordergraph_order_event_publish_lag_seconds',
-    help: 'Time from an order status change being committed (its `at`) to its arrival at this instance through the pub/sub port (outbox relay + transport)',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  const useCaseFailures = new Counter({
-    name: 'ordergraph_use_case_failures_total',
-    help: 'Expected failures returned by use cases (errors as data), by use case and error code',
-    labelNames: ['use_case', 'code'],
-    registers: [registry],
-  });
-  // The span pipeline's counts are the process's (one OpenTelemetry SDK per process), read at scrape time.
+}
+
+/** The span pipeline's counts are the process's (one OpenTelemetry SDK per process), read at scrape time. */
+function registerTracePipelineCounters(registry: Registry): void {
   new Counter({
     name: 'ordergraph_traces_kept_total',
     help: 'Traces not head-sampled but exported whole by a tail rule (TRACE_SAMPLE_RATIO, TRACE_SLOW_MS): a span failed (error) or the trace was slow (slow)',
@@ -147,8 +168,11 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       this.inc({ reason: 'trace_buffer_full' }, tracePipelineCounts.spansDropped.traceBufferFull);
     },
   });
+}
 
-  const outcomePlugin: Plugin<Record<string, unknown>> = {
+/** Records whether each execution's result had GraphQL errors, for the duration's `outcome` label. */
+function recordOutcomes(outcomes: WeakMap<object, 'success' | 'error'>): Plugin<Record<string, unknown>> {
+  return {
     onExecute: ({ args }) => ({
       onExecuteDone: ({ result }) => {
         if (isAsyncIterable(result)) return;
@@ -156,8 +180,13 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       },
     }),
   };
-  type ErrorPhase = 'parse' | 'validate' | 'context' | 'execute' | 'subscribe';
-  const errorResult = createCounter<ErrorPhase, 'operationName' | 'operationType' | 'phase' | 'code', FillLabelsFnParams & { error: unknown; errorPhase: ErrorPhase }>({
+}
+
+type ErrorPhase = 'parse' | 'validate' | 'context' | 'execute' | 'subscribe';
+
+/** `graphql_envelop_error_result`, the Prometheus plugin's error counter with our `code` label. */
+function createErrorResultCounter(registry: Registry) {
+  return createCounter<ErrorPhase, 'operationName' | 'operationType' | 'phase' | 'code', FillLabelsFnParams & { error: unknown; errorPhase: ErrorPhase }>({
     registry,
     counter: {
       name: 'graphql_envelop_error_result',
@@ -171,12 +200,19 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       code: errorCode(params.error, params.errorPhase),
     }),
   });
-  // The Prometheus plugin counts an error where envelop shows it one: a parse or validation
-  // that returns errors, a context that throws, an execution result. Errors answered before a
-  // request reaches parse (method, body, CSRF, media type, parameters), or thrown where no
-  // after-hook runs (the parse cache's repeated error, armor's limits out of validation, yoga's
-  // mutation-over-GET check after parse), it never sees: those are counted here, from the
-  // response's errors, with the phase the request had reached ('request' before parse).
+}
+
+type ErrorResultCounter = ReturnType<typeof createErrorResultCounter>;
+
+/**
+ * The Prometheus plugin counts an error where envelop shows it one: a parse or validation
+ * that returns errors, a context that throws, an execution result. Errors answered before a
+ * request reaches parse (method, body, CSRF, media type, parameters), or thrown where no
+ * after-hook runs (the parse cache's repeated error, armor's limits out of validation, yoga's
+ * mutation-over-GET check after parse), it never sees: this plugin counts those, from the
+ * response's errors, with the phase the request had reached ('request' before parse).
+ */
+function countUncountedErrors(errorResult: ErrorResultCounter): Plugin<Record<string, unknown>> {
   const reached = new WeakMap<Request, Reached>();
   const track = (context: unknown, next: Omit<Reached, 'operationName' | 'operationType'>, document?: DocumentNode) => {
     const { request, params } = (context ?? {}) as { request?: Request; params?: { operationName?: string | null } };
@@ -189,7 +225,7 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       operationType: operation ? operation.operation : previous?.operationType,
     });
   };
-  const uncountedErrors: Plugin<Record<string, unknown>> = {
+  return {
     onParse: ({ context }) => {
       track(context, { phase: 'parse', counted: false });
       return ({ result }) => {
@@ -218,9 +254,18 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       }
     },
   };
-  const prometheus = usePrometheus({
+}
+
+/** yoga's Prometheus plugin with the series we keep (and GET /metrics when `enabled`). */
+function createPrometheusPlugin(
+  registry: Registry,
+  enabled: boolean,
+  outcomes: WeakMap<object, 'success' | 'error'>,
+  errorResult: ErrorResultCounter,
+): Plugin<Record<string, unknown>> {
+  return usePrometheus({
     registry,
-    endpoint: options.enabled ? '/metrics' : false,
+    endpoint: enabled ? '/metrics' : false,
     metrics: {
       graphql_envelop_request_duration: createHistogram({
         registry,
@@ -256,14 +301,4 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
     // Every distinct URL (query strings included) would be a new series.
     labels: { url: false },
   }) as unknown as Plugin<Record<string, unknown>>;
-
-  return {
-    registry,
-    // uncountedErrors after prometheus: its after-hooks then see what the Prometheus plugin's saw.
-    plugins: options.enabled ? [outcomePlugin, prometheus, uncountedErrors] : [],
-    sources,
-    subscriptionDelta: (delta) => activeSubscriptions.inc(delta),
-    useCaseFailed: (useCase, code) => useCaseFailures.inc({ use_case: useCase, code }),
-    eventArrived: (seconds) => publishLag.observe(Math.max(0, seconds)),
-  };
 }

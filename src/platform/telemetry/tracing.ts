@@ -1,4 +1,5 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import type { TraceCarrier } from '../op-context.ts';
 import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
@@ -42,6 +43,7 @@ export function useOperationSpans(): Plugin<Record<string, unknown>> {
     onExecute: ({ args, executeFn, setExecuteFn }) => {
       const span = startOperationSpan(args.document, args.operationName);
       const active = trace.setSpan(context.active(), span);
+      carryTraceContext(args.contextValue, active);
       setExecuteFn((execArgs) => context.with(active, () => executeFn(execArgs)));
       return {
         onExecuteDone: ({ result }) => {
@@ -69,11 +71,10 @@ export function useOperationSpans(): Plugin<Record<string, unknown>> {
   };
 }
 
-/** `{ traceparent }` of the active span (W3C Trace Context), or `{}` when nothing is traced. */
-export function activeTraceparent(): { traceparent?: string } {
-  const carrier: { traceparent?: string } = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent ? { traceparent: carrier.traceparent } : {};
+/** Puts the operation span's W3C Trace Context on the operation context (`op.trace`), when it has a carrier. */
+function carryTraceContext(contextValue: unknown, active: Context): void {
+  const carrier = (contextValue as { op?: { trace?: TraceCarrier } } | undefined)?.op?.trace;
+  if (carrier) propagation.inject(active, carrier);
 }
 
 /** An expected failure returned as a value (`Result` with `ok: false` and a coded error). */
@@ -111,43 +112,19 @@ function traceUseCase(spanName: string, run: (...args: unknown[]) => unknown, on
     });
 }
 
-/** What a {@link traceUseCases} proxy reads through: the use cases, and the wrappers made so far. */
-interface TracedModule {
-  readonly module: string;
-  readonly useCases: object;
-  readonly onFailure: ((useCase: string, code: string) => void) | undefined;
-  wrapped: Record<string | symbol, unknown> | undefined;
-}
-
-const wrappedUseCase = (target: TracedModule, key: string | symbol): unknown => {
-  const wrapped = (target.wrapped ??= Object.create(null) as Record<string | symbol, unknown>);
-  if (key in wrapped) return wrapped[key];
-  const value: unknown = Reflect.get(target.useCases, key);
-  return (wrapped[key] = typeof value === 'function' && typeof key === 'string' ? traceUseCase(`${target.module}.${key}`, value as (...args: unknown[]) => unknown, target.onFailure) : value);
-};
-
-// One handler for every traced module: a context costs a proxy, not a closure per use case.
-const tracedModuleHandler: ProxyHandler<TracedModule> = {
-  get: (target, key) => wrappedUseCase(target, key),
-  has: (target, key) => Reflect.has(target.useCases, key),
-  ownKeys: (target) => Reflect.ownKeys(target.useCases),
-  getOwnPropertyDescriptor: (target, key) => {
-    const descriptor = Reflect.getOwnPropertyDescriptor(target.useCases, key);
-    return descriptor ? { value: wrappedUseCase(target, key), writable: false, enumerable: descriptor.enumerable ?? true, configurable: true } : undefined;
-  },
-};
-
 /**
- * Wraps every function of a module's use-case object (`{ placeOrder, cancelOrder, … }`) in a span
- * named `<module>.<useCase>`, and reports expected failures (errors as data) to `onFailure`.
- * Use cases are called once per operation or per DataLoader batch, never per resolved field, so
- * this stays cheap. Thrown errors mark the span as failed and are rethrown unchanged.
- * A use case is wrapped when first read: a context is made per request and per subscription, and
- * most use only one or two of a module's use cases (issue 6: memory per subscribed socket).
+ * A module API with every use case wrapped in a span named `<module>.<useCase>`, expected failures
+ * (errors as data) reported to `onFailure`: a decorator applied once when a scope first builds the
+ * module's API. Use cases are called once per operation or per DataLoader batch, never per
+ * resolved field, so this stays cheap. Thrown errors mark the span as failed and are rethrown
+ * unchanged. Non-function members are copied as they are.
  */
 export function traceUseCases<T extends object>(module: string, useCases: T, onFailure?: (useCase: string, code: string) => void): T {
-  const target: TracedModule = { module, useCases, onFailure, wrapped: undefined };
-  return new Proxy(target, tracedModuleHandler) as unknown as T;
+  const traced: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(useCases)) {
+    traced[key] = typeof value === 'function' ? traceUseCase(`${module}.${key}`, value as (...args: unknown[]) => unknown, onFailure) : value;
+  }
+  return traced as T;
 }
 
 /**

@@ -6,7 +6,7 @@ import { runWithStatementSignal } from '../../../platform/cancellation.ts';
 import { actorOf, type OpContext } from '../../../platform/op-context.ts';
 import { err, ok, type Result } from '../../../platform/result.ts';
 import { IdempotencyKeyReusedError, OutOfStockError } from '../domain/errors.ts';
-import { checkOrderRequest, priceOrder, type Order, type OrderStatusChange, type RequestedLine } from '../domain/order.ts';
+import { checkOrderRequest, priceOrder, type Order, type OrderLine, type OrderStatusChange, type RequestedLine } from '../domain/order.ts';
 import type { OrdersDeps } from './deps.ts';
 import type { PaymentDecline } from './ports.ts';
 import { announceCommitted } from './publish.ts';
@@ -48,52 +48,14 @@ export function createPlaceOrder(deps: OrdersDeps): PlaceOrder {
     if (previous) return replay(op, deps, previous, requestHash);
 
     op.signal.throwIfAborted();
-    const products = await deps.catalog.getForPricing(op, input.lines.map((l) => l.productId));
-    const productIssues: FieldIssue[] = [];
-    products.forEach((product, index) => {
-      if (!product) productIssues.push({ path: ['input', 'lines', String(index), 'productId'], message: 'no such product' });
-      else if (!product.active) productIssues.push({ path: ['input', 'lines', String(index), 'productId'], message: 'is no longer sold' });
-    });
-    if (productIssues.length > 0) return err(new ValidationError(productIssues));
-    const discountPercent = await deps.customers.discountPercentFor(op, customerId);
-    if (discountPercent === undefined) return err(ValidationError.of(['viewer'], 'the signed-in account no longer exists'));
-
-    const totals = priceOrder(
-      input.lines.map((line, index) => ({ ...line, unitPriceMinor: products[index]!.priceMinor })),
-      discountPercent,
-    );
-    const at = deps.clock();
-    const orderId = crypto.randomUUID();
-    const draft: Omit<Order, 'number'> = {
-      id: orderId,
-      customerId,
-      idempotencyKey: input.idempotencyKey,
-      requestHash,
-      status: 'PENDING',
-      currency: deps.currency,
-      subtotalMinor: totals.subtotalMinor,
-      discountPercent: totals.discountPercent,
-      discountMinor: totals.discountMinor,
-      totalMinor: totals.totalMinor,
-      version: 1,
-      createdAt: at,
-      updatedAt: at,
-    };
-    const created: OrderStatusChange = { orderId, customerId, version: 1, from: null, to: 'PENDING', at, actor: actorOf(op.viewer), reason: null };
-    const lines = totals.lines.map((line, index) => ({
-      position: index + 1,
-      productId: line.productId,
-      productName: products[index]!.name,
-      quantity: line.quantity,
-      unitPriceMinor: line.unitPriceMinor,
-      lineTotalMinor: line.lineTotalMinor,
-    }));
+    const priced = await draftOrder(op, deps, input, customerId, requestHash);
+    if (!priced.ok) return priced;
 
     op.signal.throwIfAborted();
     const saved = await deps.uow.transaction<Order, OutOfStockError | 'DUPLICATE'>(async (tx) => {
       // Claim the idempotency key before touching stock: a racing twin waits on the unique index,
       // then answers as a replay instead of competing for the last units and reporting OUT_OF_STOCK.
-      const order = await tx.insertOrder(draft, lines, created);
+      const order = await tx.insertOrder(priced.value.order, priced.value.lines, priced.value.created);
       if (order === 'DUPLICATE_IDEMPOTENCY_KEY') return err('DUPLICATE');
       const short = await tx.reserveStock(input.lines);
       return short ? err(new OutOfStockError(short)) : ok(order);
@@ -104,27 +66,76 @@ export function createPlaceOrder(deps: OrdersDeps): PlaceOrder {
       if (!winner) throw new Error('idempotency key conflict without a stored order');
       return replay(op, deps, winner, requestHash);
     }
-    const order = saved.value;
     announceCommitted(deps);
-
-    // Once the order is committed, finishing its payment matters more than the caller staying
-    // connected: a disconnect (or the request deadline) must not strand it PENDING with stock
-    // reserved, so neither its steps nor its SQL follow the request's signal any more. The
-    // payments port bounds the call with its own timeout.
-    const settling: OpContext = { ...op, signal: new AbortController().signal };
-    return runWithStatementSignal(settling.signal, async () => {
-      let charged;
-      try {
-        charged = await deps.payments.charge(settling, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
-      } catch (error) {
-        // The provider's answer is unknown (unreachable, timed out): the order stays PENDING with its
-        // stock reserved, and the reconciler settles it; the client follows it like any other.
-        deps.logger.warn({ err: error, orderId: order.id }, 'payment outcome unknown; left to the reconciler');
-        return ok(order);
-      }
-      return settleAfterPayment(settling, deps, order, charged);
-    });
+    return payFor(op, deps, saved.value);
   };
+}
+
+/** A new order as it is written: PENDING, its priced lines, and its first history entry. */
+interface OrderDraft {
+  readonly order: Omit<Order, 'number'>;
+  readonly lines: readonly Omit<OrderLine, 'orderId'>[];
+  readonly created: OrderStatusChange;
+}
+
+/**
+ * Prices the requested lines at today's prices with the customer's tier discount.
+ * @returns the draft, or VALIDATION_FAILED for a missing or withdrawn product, or a signed-in
+ * account that no longer exists.
+ */
+async function draftOrder(op: OpContext, deps: OrdersDeps, input: PlaceOrderInput, customerId: string, requestHash: string): Promise<Result<OrderDraft, ValidationError>> {
+  const products = await deps.catalog.getForPricing(op, input.lines.map((l) => l.productId));
+  const productIssues: FieldIssue[] = [];
+  products.forEach((product, index) => {
+    if (!product) productIssues.push({ path: ['input', 'lines', String(index), 'productId'], message: 'no such product' });
+    else if (!product.active) productIssues.push({ path: ['input', 'lines', String(index), 'productId'], message: 'is no longer sold' });
+  });
+  if (productIssues.length > 0) return err(new ValidationError(productIssues));
+  const discountPercent = await deps.customers.discountPercentFor(op, customerId);
+  if (discountPercent === undefined) return err(ValidationError.of(['viewer'], 'the signed-in account no longer exists'));
+
+  const totals = priceOrder(
+    input.lines.map((line, index) => ({ ...line, unitPriceMinor: products[index]!.priceMinor })),
+    discountPercent,
+  );
+  const at = deps.clock();
+  const orderId = crypto.randomUUID();
+  const { subtotalMinor, discountMinor, totalMinor } = totals;
+  return ok({
+    order: { id: orderId, customerId, idempotencyKey: input.idempotencyKey, requestHash, status: 'PENDING', currency: deps.currency, subtotalMinor, discountPercent: totals.discountPercent, discountMinor, totalMinor, version: 1, createdAt: at, updatedAt: at },
+    lines: totals.lines.map((line, index) => ({
+      position: index + 1,
+      productId: line.productId,
+      productName: products[index]!.name,
+      quantity: line.quantity,
+      unitPriceMinor: line.unitPriceMinor,
+      lineTotalMinor: line.lineTotalMinor,
+    })),
+    created: { orderId, customerId, version: 1, from: null, to: 'PENDING', at, actor: actorOf(op.viewer), reason: null },
+  });
+}
+
+/**
+ * Charges a committed order and settles it (PAID, or PAYMENT_FAILED with its stock released).
+ * Once the order is committed, finishing its payment matters more than the caller staying
+ * connected: a disconnect (or the request deadline) must not strand it PENDING with stock
+ * reserved, so neither its steps nor its SQL follow the request's signal any more. The payments
+ * port bounds the call with its own timeout.
+ */
+async function payFor(op: OpContext, deps: OrdersDeps, order: Order): Promise<Result<Order, PlaceOrderError>> {
+  const settling: OpContext = { ...op, signal: new AbortController().signal };
+  return runWithStatementSignal(settling.signal, async () => {
+    let charged;
+    try {
+      charged = await deps.payments.charge(settling, { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency });
+    } catch (error) {
+      // The provider's answer is unknown (unreachable, timed out): the order stays PENDING with its
+      // stock reserved, and the reconciler settles it; the client follows it like any other.
+      deps.logger.warn({ err: error, orderId: order.id }, 'payment outcome unknown; left to the reconciler');
+      return ok(order);
+    }
+    return settleAfterPayment(settling, deps, order, charged);
+  });
 }
 
 /** SHA-256 of the lines in a canonical order, so a replay with reordered lines still matches. */

@@ -4,6 +4,7 @@ import type { Page, PageWindow } from '../../../platform/pagination.ts';
 import type { Result } from '../../../platform/result.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
+import type { ProviderEvent } from '../../payments/public.ts';
 
 /** Which orders a list shows. */
 export interface OrderFilter {
@@ -104,6 +105,13 @@ export interface OrderPayments {
   reconcile(op: OpContext, request: { orderId: string; amountMinor: number; currency: string; payable: boolean }): Promise<PaymentState>;
   /** Order ids whose payment outcome is unknown since before `olderThan`, or whose refund is unfinished. */
   listToReconcile(op: OpContext, query: { olderThan: Date; limit: number }): Promise<string[]>;
+  /**
+   * Records a payment provider's event exactly once (deduplicated by its event id; see the
+   * payments module's recordProviderEvent).
+   * @returns whether it was new, the order its charge belongs to (null: not ours) and the
+   * payment's state now (for a replay: as it stands).
+   */
+  recordProviderEvent(op: OpContext, event: ProviderEvent): Promise<{ applied: boolean; orderId: string | null; payment: PaymentState | null }>;
 }
 
 /**

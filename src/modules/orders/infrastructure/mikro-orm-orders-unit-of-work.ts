@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createStockReservations } from '../../catalog/public.ts';
+import type { StockReservations } from '../../catalog/public.ts';
 import { err, type Result } from '../../../platform/result.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
 import type { OrdersTransaction, OrdersUnitOfWork } from '../application/ports.ts';
@@ -15,23 +15,30 @@ class Rollback<E> extends Error {
   }
 }
 
+/** What a {@link MikroOrmOrdersUnitOfWork} writes with besides its EntityManager. */
+export interface OrdersUnitOfWorkOptions {
+  /** The catalog's conditional stock updates, bound to the transaction's EntityManager. */
+  readonly stockReservations: (em: EntityManager) => StockReservations;
+  /**
+   * Serialises a change for the outbox; the default is the plain wire shape, and the module adds
+   * the operation's trace context to it (so delivery spans link to the request that made it).
+   */
+  readonly wire?: (change: OrderStatusChange) => WireChange;
+}
+
 /** {@link OrdersUnitOfWork} as a MikroORM transaction on a fork of the request's EntityManager. */
 export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
   readonly #em: EntityManager;
-  readonly #wire: (change: OrderStatusChange) => WireChange;
-  /**
-   * @param wire serialises a change for the outbox; the default is the plain wire shape, and the
-   * composition root may add context to it (e.g. the trace context of the request that made it).
-   */
-  constructor(em: EntityManager, wire: (change: OrderStatusChange) => WireChange = toWireChange) {
+  readonly #options: Required<OrdersUnitOfWorkOptions>;
+  constructor(em: EntityManager, options: OrdersUnitOfWorkOptions) {
     this.#em = em;
-    this.#wire = wire;
+    this.#options = { stockReservations: options.stockReservations, wire: options.wire ?? toWireChange };
   }
 
   async transaction<T, E>(work: (tx: OrdersTransaction) => Promise<Result<T, E>>): Promise<Result<T, E>> {
     try {
       return await this.#em.transactional(async (txEm) => {
-        const result = await work(new SqlOrdersTransaction(txEm, this.#wire));
+        const result = await work(new SqlOrdersTransaction(txEm, this.#options));
         if (!result.ok) throw new Rollback(err(result.error));
         return result;
       });
@@ -49,12 +56,12 @@ const ORDER_COLUMNS = `id, number, customer_id as "customerId", idempotency_key 
 /** The writes of one transaction, as plain SQL: conditional updates carry the concurrency rules. */
 class SqlOrdersTransaction implements OrdersTransaction {
   readonly #em: EntityManager;
-  readonly #stock: ReturnType<typeof createStockReservations>;
+  readonly #stock: StockReservations;
   readonly #wire: (change: OrderStatusChange) => WireChange;
-  constructor(em: EntityManager, wire: (change: OrderStatusChange) => WireChange) {
+  constructor(em: EntityManager, options: Required<OrdersUnitOfWorkOptions>) {
     this.#em = em;
-    this.#stock = createStockReservations(em);
-    this.#wire = wire;
+    this.#stock = options.stockReservations(em);
+    this.#wire = options.wire;
   }
 
   #execute<R>(sql: string, params: unknown[]): Promise<R[]> {

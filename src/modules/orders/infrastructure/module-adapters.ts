@@ -1,10 +1,10 @@
-import type { CatalogUseCases } from '../../catalog/public.ts';
-import { discountPercentOf, type CustomersUseCases } from '../../customers/public.ts';
-import { PaymentDeclinedError, voidedDecline, type PaymentsUseCases } from '../../payments/public.ts';
+import type { CatalogApi } from '../../catalog/public.ts';
+import { discountPercentOf, type CustomersApi } from '../../customers/public.ts';
+import { PaymentDeclinedError, voidedDecline, type PaymentsApi } from '../../payments/public.ts';
 import type { CustomerDirectory, OrderPayments, ProductCatalog } from '../application/ports.ts';
 
 /** The catalog's public use cases, seen through the orders module's {@link ProductCatalog} port. */
-export function catalogAdapter(catalog: CatalogUseCases): ProductCatalog {
+export function catalogAdapter(catalog: CatalogApi): ProductCatalog {
   return {
     async getForPricing(op, ids) {
       const products = await catalog.getProducts(op, ids);
@@ -14,7 +14,7 @@ export function catalogAdapter(catalog: CatalogUseCases): ProductCatalog {
 }
 
 /** The customers module's public use cases, seen through {@link CustomerDirectory}. */
-export function customersAdapter(customers: CustomersUseCases): CustomerDirectory {
+export function customersAdapter(customers: CustomersApi): CustomerDirectory {
   return {
     async discountPercentFor(op, customerId) {
       const tier = await customers.getPricingTier(op, customerId);
@@ -24,7 +24,7 @@ export function customersAdapter(customers: CustomersUseCases): CustomerDirector
 }
 
 /** The payments module's public use cases, seen through {@link OrderPayments}. */
-export function paymentsAdapter(payments: PaymentsUseCases): OrderPayments {
+export function paymentsAdapter(payments: PaymentsApi): OrderPayments {
   return {
     charge: (op, request) => payments.chargeOrder(op, request),
     async refund(op, request) {
@@ -41,6 +41,10 @@ export function paymentsAdapter(payments: PaymentsUseCases): OrderPayments {
     },
     async listToReconcile(op, query) {
       return [...new Set((await payments.listPaymentsToReconcile(op, query)).map((p) => p.orderId))];
+    },
+    async recordProviderEvent(op, event) {
+      const result = await payments.recordProviderEvent(op, event);
+      return { applied: result.applied, orderId: result.orderId, payment: result.payment?.status ?? null };
     },
   };
 }

@@ -1,0 +1,96 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { GraphQLSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config.ts';
+import type { GraphQLContext } from '../graphql/context.ts';
+import { useRequestDeadline } from '../graphql/security/request-deadline.ts';
+import type { Security } from '../graphql/security/index.ts';
+import { createGraphQLServer, requestIdOf, type ContextFactory } from '../graphql/server.ts';
+import { paymentWebhookPlugin } from '../http/payment-webhooks.ts';
+import type { Logger } from '../platform/logger.ts';
+import { systemContext } from '../platform/op-context.ts';
+import type { Health } from '../platform/observability/health.ts';
+import { createHttpDrain } from '../platform/observability/http-drain.ts';
+import type { LogContext } from '../platform/observability/log-context.ts';
+import type { Metrics } from '../platform/observability/metrics.ts';
+import { useSubscriptionLifecycle } from '../platform/observability/subscriptions.ts';
+import type { Authentication } from '../modules/customers/module.ts';
+import { useOperationSpans } from '../platform/telemetry/tracing.ts';
+
+/** What serving needs from the rest of the application. */
+export interface ServeDeps {
+  readonly schema: GraphQLSchema;
+  readonly createContext: ContextFactory;
+  readonly authenticate: (token: string) => Promise<Authentication | undefined>;
+  readonly security: Security;
+  readonly logger: Logger;
+  readonly logContext: LogContext;
+  readonly health: Health;
+  readonly metrics: Metrics;
+  readonly cleanups: (() => Promise<void>)[];
+}
+
+/**
+ * Serves GraphQL over HTTP, SSE and WebSockets with the cross-cutting plugins in the order they
+ * apply, and registers the drain that runs first on stop: readiness false at once, open
+ * subscriptions ended, in-flight requests finished within SHUTDOWN_GRACE_MS.
+ * @returns the server and its GraphQL URL (`http://127.0.0.1:4000/graphql`).
+ */
+export async function serve(config: Config, deps: ServeDeps) {
+  const { logger, security, metrics } = deps;
+  if (config.diagnostics.disabled.size > 0) {
+    logger.warn({ disabled: [...config.diagnostics.disabled] }, 'DIAGNOSTIC_DISABLE: security controls are off for a benchmark diagnostic; never run like this in production');
+  }
+  // Aborted when shutdown begins: ends open subscription streams (SSE responses can then finish).
+  const shuttingDown = new AbortController();
+  const plugins: Plugin<Record<string, unknown>>[] = [
+    // Client errors get their codes before logs, metrics and traces read a result (issue 10).
+    security.clientErrors,
+    // Queries and mutations stop at REQUEST_TIMEOUT_MS or when their client leaves, SQL included.
+    useRequestDeadline({ timeoutMs: config.requestTimeoutMs, logger }),
+    // Log correlation wraps everything; probes and scrapes are answered before limits and CSRF.
+    deps.logContext.plugin({ logger, requestIdOf }),
+    deps.health.plugin,
+    ...metrics.plugins,
+    useOperationSpans(),
+    useSubscriptionLifecycle({ shutdown: shuttingDown.signal, onDelta: metrics.subscriptionDelta }),
+    paymentWebhookPlugin({
+      secret: config.payments.webhook.secret,
+      toleranceMs: config.payments.webhook.toleranceMs,
+      handle: (event) => {
+        const op = systemContext('payment-webhook');
+        return deps.createContext(op).orders.handleProviderEvent(op, event);
+      },
+      logger,
+    }),
+    // CSRF, trusted documents, document limits, suggestions, introspection, cost and rate limits.
+    ...security.plugins,
+  ];
+  const { yoga, server, wss } = createGraphQLServer({
+    plugins,
+    schema: deps.schema,
+    createContext: deps.createContext,
+    verifyToken: deps.authenticate,
+    transport: security.transport,
+    graphiql: config.http.graphiql,
+    jit: config.http.jit,
+    maskErrors: !config.diagnostics.disabled.has('masking'),
+    logger,
+  });
+  const drain = createHttpDrain(server, wss, logger);
+  metrics.sources.openWebSockets = () => wss.clients.size;
+  server.listen(config.http.port, config.http.host);
+  await once(server, 'listening');
+  deps.cleanups.unshift(async () => {
+    deps.health.markShuttingDown();
+    shuttingDown.abort();
+    const report = await drain.drain(config.shutdownGraceMs);
+    logger.info(report, report.clean ? 'HTTP drained' : 'HTTP drain cut short by the grace period');
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}${yoga.graphqlEndpoint}`;
+  logger.info({ url, graphiql: config.http.graphiql }, 'Ordergraph is serving');
+  return { yoga, url, port };
+}

@@ -1,0 +1,89 @@
+import type { GraphQLSchema } from 'graphql';
+import { loadConfig, type Config } from './config.ts';
+import { buildSchema } from './graphql/schema.ts';
+import { sharedMigrations } from './migrations/shared.ts';
+import { catalogEntities, catalogMigrations, createCatalogModule } from './modules/catalog/module.ts';
+import { createCustomersModule, customersEntities, customersMigrations } from './modules/customers/module.ts';
+import type { AttemptThrottle } from './modules/customers/public.ts';
+import { createOrdersModule, ordersEntities, ordersMigrations } from './modules/orders/module.ts';
+import { createPaymentProvider, createPaymentsModule, paymentsEntities, paymentsMigrations, type PaymentsModuleDeps } from './modules/payments/module.ts';
+import type { NamedMigration } from './platform/db/orm.ts';
+import type { CrashPoints } from './platform/crash-points.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import type { RequestScope, ScopeWith } from './platform/request-scope.ts';
+
+/** Every module's MikroORM entity schemas (tooling: migrations, seeding, test databases). */
+export const allEntities = [...customersEntities, ...catalogEntities, ...ordersEntities, ...paymentsEntities];
+
+/** Every migration, in the order it runs (by name: a timestamp). Append new ones; never edit one that shipped. */
+export const allMigrations: readonly NamedMigration[] = inNameOrder([customersMigrations, catalogMigrations, ordersMigrations, paymentsMigrations, sharedMigrations].flat());
+
+/** Migrations sorted by name (each starts with its UTC timestamp). */
+export function inNameOrder(migrations: readonly NamedMigration[]): NamedMigration[] {
+  return [...migrations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The process-wide parts the modules are made from (chosen by the composition root). */
+export interface ModuleWiring {
+  readonly logger: Logger;
+  readonly paymentProvider: PaymentsModuleDeps['provider'];
+  /** Pub/sub of order events: in-process, or Redis between instances. */
+  readonly eventTransport: { readonly target: EventTarget; readonly system: 'in-process' | 'redis' };
+  readonly onEventArrival?: (seconds: number) => void;
+  readonly signInThrottleFor?: (scope: RequestScope) => AttemptThrottle | undefined;
+  readonly crashPoints?: CrashPoints;
+}
+
+/**
+ * The four modules, each built from the narrow APIs of those it uses, in the order their GraphQL
+ * registers (orders last: its fields point at customers, products and payments). Another module's
+ * API for the same operation is read from the scope, so it is the same (decorated) object the
+ * GraphQL layer sees.
+ */
+export function createModules(config: Config, wiring: ModuleWiring) {
+  const catalog = createCatalogModule({ currency: config.currency });
+  const customers = createCustomersModule({
+    tokens: { ...config.auth, dataDir: config.dataDir, production: config.env === 'production' },
+    signInThrottleFor: wiring.signInThrottleFor ?? (() => undefined),
+  });
+  const payments = createPaymentsModule({
+    provider: wiring.paymentProvider,
+    callBudgetMs: config.payments.callBudgetMs,
+    ...(wiring.crashPoints ? { crashPoints: wiring.crashPoints } : {}),
+  });
+  const orders = createOrdersModule({
+    catalog: { forScope: (scope) => (scope as AppScope).catalog, stockReservations: catalog.stockReservations },
+    customers: (scope) => (scope as AppScope).customers,
+    payments: (scope) => (scope as AppScope).payments,
+    transport: wiring.eventTransport,
+    ...(wiring.onEventArrival ? { onEventArrival: wiring.onEventArrival } : {}),
+    currency: config.currency,
+    paymentCallBudgetMs: config.payments.callBudgetMs,
+    outbox: config.outbox,
+    reconciler: config.reconciler,
+    logger: wiring.logger,
+    ...(wiring.crashPoints ? { crashPoints: wiring.crashPoints } : {}),
+  });
+  return { catalog, customers, payments, orders, all: [customers, catalog, payments, orders] as const };
+}
+
+/** The modules of a running application. */
+export type AppModules = ReturnType<typeof createModules>;
+
+/** One operation's scope with every module's API (the GraphQL context). */
+export type AppScope = ScopeWith<AppModules['all']>;
+
+/**
+ * The schema the application serves, for tooling and tests (the schema printer, document checks):
+ * the modules built with inert wiring, which building the schema never touches.
+ */
+export function createSchema(options: { readonly currency: string }): GraphQLSchema {
+  const config = loadConfig({ NODE_ENV: 'test', STORE_CURRENCY: options.currency });
+  const logger = createLogger('silent');
+  const modules = createModules(config, {
+    logger,
+    paymentProvider: createPaymentProvider(config.payments, config.currency, logger),
+    eventTransport: { target: new EventTarget(), system: 'in-process' },
+  });
+  return buildSchema(modules.all);
+}

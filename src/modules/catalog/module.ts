@@ -1,0 +1,34 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ModuleDescriptor } from '../module-descriptor.ts';
+import { createCatalogApi, type CatalogApi } from './application/api.ts';
+import type { StockReservations } from './application/ports.ts';
+import { registerCatalogGraphQL } from './graphql/index.ts';
+import { MikroOrmProductRepository, SqlStockReservations } from './infrastructure/mikro-orm-product-repository.ts';
+import { Migration20261121000200Catalog } from './infrastructure/migrations/Migration20261121000200Catalog.ts';
+import { ProductRecord } from './infrastructure/product.entity.ts';
+
+/** MikroORM entity schemas of the catalog (also for tooling: migrations, seeding). */
+export const catalogEntities = [ProductRecord] as const;
+/** The catalog's migrations, named as they are recorded in `mikro_orm_migrations`. */
+export const catalogMigrations = [{ name: 'Migration20261121000200Catalog', class: Migration20261121000200Catalog }] as const;
+
+/** The catalog descriptor, plus what the orders module needs from it beyond its API. */
+export interface CatalogModule extends ModuleDescriptor<'catalog', CatalogApi> {
+  /** Conditional stock updates inside the caller's transaction (`em` is the transaction's). */
+  stockReservations(em: EntityManager): StockReservations;
+}
+
+/**
+ * The catalog module: products, prices and stock. Needs only the store currency (ISO 4217) for
+ * its GraphQL money fields.
+ */
+export function createCatalogModule(deps: { readonly currency: string }): CatalogModule {
+  return {
+    name: 'catalog',
+    entities: catalogEntities,
+    migrations: catalogMigrations,
+    forRequest: (scope) => createCatalogApi({ products: new MikroOrmProductRepository(scope.em) }),
+    graphql: (builder, refs) => registerCatalogGraphQL(builder, refs.common, { currency: deps.currency }),
+    stockReservations: (em) => new SqlStockReservations(em),
+  };
+}

@@ -1,0 +1,59 @@
+import type { ModuleDescriptor } from '../module-descriptor.ts';
+import type { RequestScope } from '../../platform/request-scope.ts';
+import { createCustomersApi, type CustomersApi } from './application/api.ts';
+import type { AttemptThrottle, PasswordHasher } from './application/ports.ts';
+import { registerCustomersGraphQL } from './graphql/index.ts';
+import { createPasswordHasher } from './infrastructure/argon2-password-hasher.ts';
+import { CustomerRecord } from './infrastructure/customer.entity.ts';
+import { createTokenService, type Authentication, type TokenService, type TokenServiceOptions } from './infrastructure/jose-token-service.ts';
+import { Migration20261121000100Customers } from './infrastructure/migrations/Migration20261121000100Customers.ts';
+import { MikroOrmCustomerRepository } from './infrastructure/mikro-orm-customer-repository.ts';
+
+// What the composition root, scripts and tests wire by hand (token keys, password hashing).
+export { createPasswordHasher } from './infrastructure/argon2-password-hasher.ts';
+export { createTokenService, DEV_KEY_FILE, JoseTokenService, type Authentication, type ExternalIssuer, type TokenService, type TokenServiceOptions } from './infrastructure/jose-token-service.ts';
+
+/** MikroORM entity schemas of the customers module (also for tooling: migrations, seeding). */
+export const customersEntities = [CustomerRecord] as const;
+/** The customers module's migrations, named as they are recorded in `mikro_orm_migrations`. */
+export const customersMigrations = [{ name: 'Migration20261121000100Customers', class: Migration20261121000100Customers }] as const;
+
+/** The customers descriptor, plus the token check the transport needs (after `start`). */
+export interface CustomersModule extends ModuleDescriptor<'customers', CustomersApi> {
+  /** Verifies a bearer token; undefined when it is not valid. Throws before `start` has run. */
+  authenticate(token: string): Promise<Authentication | undefined>;
+}
+
+/** What the customers module is made from. */
+export interface CustomersModuleDeps {
+  /** Signing and verification keys, issuer, audience, lifetime (config `auth`). */
+  readonly tokens: TokenServiceOptions;
+  /** This scope's caller's sign-in attempt counter (rate limits), if any. */
+  readonly signInThrottleFor: (scope: RequestScope) => AttemptThrottle | undefined;
+  readonly passwords?: PasswordHasher;
+}
+
+/**
+ * The customers module: accounts, pricing tiers, sign-up and sign-in. The token service loads or
+ * creates its signing keys in `start`, so building the descriptor reads no file.
+ */
+export function createCustomersModule(deps: CustomersModuleDeps): CustomersModule {
+  const passwords = deps.passwords ?? createPasswordHasher();
+  let tokens: TokenService | undefined;
+  const started = (): TokenService => {
+    if (!tokens) throw new Error('the customers module is not started (its token service loads keys in start())');
+    return tokens;
+  };
+  return {
+    name: 'customers',
+    entities: customersEntities,
+    migrations: customersMigrations,
+    async start() {
+      tokens ??= await createTokenService(deps.tokens);
+    },
+    forRequest: (scope) =>
+      createCustomersApi({ customers: new MikroOrmCustomerRepository(scope.em), passwords, tokens: started(), signInThrottle: deps.signInThrottleFor(scope) }),
+    graphql: (builder, refs) => registerCustomersGraphQL(builder, refs.common),
+    authenticate: (token) => started().authenticate(token),
+  };
+}

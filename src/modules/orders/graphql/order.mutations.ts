@@ -1,0 +1,115 @@
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, type AppError } from '../../../platform/errors.ts';
+import { unwrap } from '../../../platform/result.ts';
+import type { Builder } from '../../../graphql/builder.ts';
+import { parseGlobalId } from '../../../graphql/global-id.ts';
+import { IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
+import type { OrderStatusRef } from './order-status.type.ts';
+import type { OrderRef } from './order.type.ts';
+
+/** What the order mutations point at. */
+export interface OrderMutationRefs {
+  readonly Order: OrderRef;
+  readonly OrderStatus: OrderStatusRef;
+  /** Error class of a declined payment (payments module), a member of placeOrder's result union. */
+  // biome-ignore lint: the class's constructor arguments are the payments module's business
+  readonly PaymentDeclinedError: new (...args: any[]) => AppError & { orderId: string };
+}
+
+/** Registers the inputs of the order mutations. */
+function registerOrderMutationInputs(builder: Builder, OrderStatus: OrderStatusRef) {
+  const OrderLineInput = builder.inputType('OrderLineInput', {
+    fields: (t) => ({ productId: t.id(), quantity: t.int({ description: '1 to 1000.' }) }),
+  });
+  const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
+    fields: (t) => ({
+      lines: t.field({ type: [OrderLineInput], description: '1 to 50 lines, each product once.' }),
+      idempotencyKey: t.string({ description: 'A fresh key per checkout (a UUID; 1–255 characters, one line); a retry with it returns the first result and never charges twice.' }),
+    }),
+  });
+  const CancelOrderInput = builder.inputType('CancelOrderInput', {
+    fields: (t) => ({
+      orderId: t.id(),
+      reason: t.string({ required: false, description: 'At most 500 characters; line breaks allowed.' }),
+      expectedVersion: t.int({ required: false, description: 'Refuse with VERSION_CONFLICT if the order moved past this version.' }),
+    }),
+  });
+  const UpdateOrderStatusInput = builder.inputType('UpdateOrderStatusInput', {
+    fields: (t) => ({
+      orderId: t.id(),
+      status: t.field({ type: OrderStatus }),
+      expectedVersion: t.int(),
+      reason: t.string({ required: false, description: 'At most 500 characters; line breaks allowed.' }),
+    }),
+  });
+  return { PlaceOrderInput, CancelOrderInput, UpdateOrderStatusInput };
+}
+
+/**
+ * Registers `placeOrder`, `cancelOrder` and `updateOrderStatus`; each answers a result union of the
+ * order (under `order`) or a typed error.
+ */
+export function registerOrderMutations(builder: Builder, refs: OrderMutationRefs): void {
+  const inputs = registerOrderMutationInputs(builder, refs.OrderStatus);
+
+  builder.mutationField('placeOrder', (t) =>
+    t.field({
+      type: refs.Order,
+      description: 'Places, prices, stock-checks and pays an order; PAID on success.',
+      args: { input: t.arg({ type: inputs.PlaceOrderInput }) },
+      errors: {
+        types: [ValidationError, OutOfStockError, refs.PaymentDeclinedError, IdempotencyKeyReusedError, UnauthenticatedError],
+        union: { name: 'PlaceOrderResult' },
+        result: { name: 'PlaceOrderSuccess' },
+        dataField: { name: 'order' },
+      },
+      resolve: async (_root, { input }, ctx) => {
+        const lines = input.lines.map((line, index) => {
+          const productId = parseGlobalId(String(line.productId), 'Product');
+          if (!productId) throw ValidationError.of(['input', 'lines', String(index), 'productId'], 'no such product');
+          return { productId, quantity: line.quantity };
+        });
+        return unwrap(await ctx.orders.placeOrder(ctx.op, { lines, idempotencyKey: input.idempotencyKey }));
+      },
+    }),
+  );
+
+  builder.mutationField('cancelOrder', (t) =>
+    t.field({
+      type: refs.Order,
+      description: 'Cancels your PENDING or PAID order (admins: any); a paid order is refunded.',
+      args: { input: t.arg({ type: inputs.CancelOrderInput }) },
+      errors: {
+        types: [ValidationError, NotFoundError, IllegalTransitionError, VersionConflictError, UnauthenticatedError],
+        union: { name: 'CancelOrderResult' },
+        result: { name: 'CancelOrderSuccess' },
+        dataField: { name: 'order' },
+      },
+      resolve: async (_root, { input }, ctx) => {
+        const orderId = parseGlobalId(String(input.orderId), 'Order');
+        if (!orderId) throw new NotFoundError('order');
+        const expected = input.expectedVersion != null ? { expectedVersion: input.expectedVersion } : {};
+        return unwrap(await ctx.orders.cancelOrder(ctx.op, { orderId, reason: input.reason ?? null, ...expected }));
+      },
+    }),
+  );
+
+  builder.mutationField('updateOrderStatus', (t) =>
+    t.field({
+      type: refs.Order,
+      description: 'Admin: ship, deliver or cancel an order at the version you saw.',
+      args: { input: t.arg({ type: inputs.UpdateOrderStatusInput }) },
+      errors: {
+        types: [ValidationError, NotFoundError, IllegalTransitionError, VersionConflictError, ForbiddenError, UnauthenticatedError],
+        union: { name: 'UpdateOrderStatusResult' },
+        result: { name: 'UpdateOrderStatusSuccess' },
+        dataField: { name: 'order' },
+      },
+      resolve: async (_root, { input }, ctx) => {
+        const orderId = parseGlobalId(String(input.orderId), 'Order');
+        if (!orderId) throw new NotFoundError('order');
+        const { status, expectedVersion } = input;
+        return unwrap(await ctx.orders.updateOrderStatus(ctx.op, { orderId, status, expectedVersion, reason: input.reason ?? null }));
+      },
+    }),
+  );
+}

@@ -1,0 +1,72 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { OpContext } from './op-context.ts';
+
+/** Where a request comes from, as far as the server can tell (proxy rules applied). */
+export interface ClientInfo {
+  /** The client's IP address, or `unknown`. */
+  readonly address: string;
+}
+
+/**
+ * One operation's scope (an HTTP request, a graphql-ws subscription, a background round): the
+ * operation context, the caller's address when there is one, and an EntityManager fork made on
+ * first use (most subscriptions never read the database between events). Module APIs are built
+ * from it (`forRequest(scope)`); Pothos keys each field's DataLoader on the scope object itself,
+ * so loaders live exactly as long as the scope (ADR 0010).
+ */
+export interface RequestScope {
+  readonly op: OpContext;
+  readonly client: ClientInfo | undefined;
+  readonly em: EntityManager;
+}
+
+/** A module as the composition root sees it for one operation: its API built from the scope. */
+export interface ScopedModule<Name extends string, Api> {
+  readonly name: Name;
+  forRequest(scope: RequestScope): Api;
+}
+
+/** A scope with each module's API as a property, built by an ordinary getter on first read. */
+export type ScopeWith<M extends readonly ScopedModule<string, unknown>[]> = RequestScope & {
+  readonly [K in M[number] as K['name']]: ReturnType<K['forRequest']>;
+};
+
+/**
+ * Makes scopes whose `em` and module APIs are ordinary getters, built on first read and then
+ * kept as plain values: a subscription holds its scope for its whole life, so building every module
+ * per socket cost memory for nothing (issue 6), and `console.log` or a stack trace shows a plain
+ * object, not a proxy. `decorate` wraps each module API once when it is built (tracing, metrics).
+ *
+ * The getters are own, non-enumerable properties defined from one shared descriptor map (no
+ * closure per scope): yoga merges a context factory's result into its server context with
+ * `Object.assign`, which would call enumerable getters (building everything) and drop inherited
+ * ones. Given `target` (yoga's server context), the scope is that object, extended.
+ * @param fork makes the operation's EntityManager (a fork of the process-wide one)
+ */
+export function createScopeFactory<M extends readonly ScopedModule<string, unknown>[]>(
+  fork: () => EntityManager,
+  modules: M,
+  decorate: (module: string, api: object) => object = (_module, api) => api,
+): (op: OpContext, client?: ClientInfo, target?: object) => ScopeWith<M> {
+  const descriptors: PropertyDescriptorMap = {};
+  // Each getter replaces itself with a data property on the scope, so it runs once per scope.
+  const memo = (name: string, build: (scope: RequestScope) => unknown) => {
+    descriptors[name] = {
+      configurable: true,
+      enumerable: false,
+      get(this: RequestScope) {
+        const value = build(this);
+        Object.defineProperty(this, name, { value, configurable: true, enumerable: false });
+        return value;
+      },
+    };
+  };
+  memo('em', () => fork());
+  for (const module of modules) memo(module.name, (scope) => decorate(module.name, module.forRequest(scope) as object));
+  return (op, client, target = {}) => {
+    const scope = Object.defineProperties(target, descriptors) as { op: OpContext; client: ClientInfo | undefined };
+    scope.op = op;
+    scope.client = client;
+    return scope as unknown as ScopeWith<M>;
+  };
+}
