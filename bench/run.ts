@@ -43,6 +43,8 @@
 //     BENCH_PROFILE_SECONDS (2 × BENCH_ROUND_SECONDS).
 //   BENCH_O_ENV (extra KEY=VALUE,… for O, O bare and the ablation variants), BENCH_O_ROOT (run O from
 //     another checkout, e.g. a `git worktree` of an earlier commit, for before/after figures).
+//   BENCH_BASE_ROOT (another checkout: adds contestant Obase, O as shipped from there, measured side by
+//     side with O in the same interleaved rounds; the before/after ratio O/Obase is then reported).
 //   BENCH_ADMIN_URL (a database where CREATE DATABASE may run; default TEST_DATABASE_URL or
 //     postgres://postgres@127.0.0.1:5432/postgres), BENCH_DATABASE (ordergraph_bench), BENCH_RESEED (false).
 //   BENCH_HISTORY (true): append this run to bench/results/history.json (false for trial runs).
@@ -93,7 +95,7 @@ const POOL_MAX = number('BENCH_POOL_MAX', 10);
 const CHECK_SAMPLES = number('BENCH_CHECK_SAMPLES', 10);
 const COUNT_REQUESTS = number('BENCH_COUNT_REQUESTS', 10);
 const SHAPES = list('BENCH_SHAPES', 'S1,S2,S3') as ShapeName[];
-const REQUESTED = list('BENCH_CONTESTANTS', 'R,O,Obare,A+,M,P,A') as ContestantId[];
+const REQUESTED = list('BENCH_CONTESTANTS', env.BENCH_BASE_ROOT ? 'R,O,Obase,Obare,A+,M,P,A' : 'R,O,Obare,A+,M,P,A') as ContestantId[];
 const ABLATION = env.BENCH_ABLATION === 'true';
 const ABLATION_ROUNDS = number('BENCH_ABLATION_ROUNDS', ROUNDS);
 const PROFILE_DIR = env.BENCH_CPU_PROFILE;
@@ -238,10 +240,11 @@ const answers = async (origin: string) => (await fetch(`${origin}/graphql`, { me
 const healthy = async (origin: string) => (await fetch(`${origin}/health`)).ok;
 
 /** Starts Ordergraph as `npm start` and the Dockerfile run it (the OpenTelemetry SDK preloaded, then main.ts), with `extra` env. */
-async function startO(name: string, url: string, extra: Record<string, string>, options: { inspect?: boolean } = {}): Promise<ServerProcess> {
+async function startO(name: string, url: string, extra: Record<string, string>, options: { inspect?: boolean; root?: string | undefined } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const args = [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), '--import', './src/platform/telemetry/register.ts', 'src/main.ts'];
-  const server = await startServer(name, args, oEnv(url, extra), port, healthy, env.BENCH_O_ROOT ? { cwd: env.BENCH_O_ROOT } : {});
+  const root = options.root ?? env.BENCH_O_ROOT;
+  const server = await startServer(name, args, oEnv(url, extra), port, healthy, root ? { cwd: root } : {});
   live.add(server);
   return server;
 }
@@ -250,6 +253,7 @@ async function startO(name: string, url: string, extra: Record<string, string>, 
 async function startContestant(who: ContestantId, url: string, options: { counting?: boolean; inspect?: boolean } = {}): Promise<ServerProcess> {
   const quiet: Record<string, string> = options.counting ? { OUTBOX_POLL_INTERVAL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } : {};
   if (who === 'O') return startO(who, url, quiet, options);
+  if (who === 'Obase') return startO(who, url, quiet, { ...options, root: env.BENCH_BASE_ROOT });
   if (who === 'Obare') return startO(who, url, { ...BARE_ENV, ...quiet }, options);
   const port = await freePort();
   const server = await startServer(who, [CONTESTANTS[who].script!], peerEnv(url), port, answers);

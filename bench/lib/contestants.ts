@@ -1,7 +1,7 @@
 import type { ShapeName } from './shapes.ts';
 
 /** The servers `npm run bench` measures side by side (issue 11). */
-export type ContestantId = 'R' | 'O' | 'Obare' | 'A' | 'A+' | 'M' | 'P';
+export type ContestantId = 'R' | 'O' | 'Obase' | 'Obare' | 'A' | 'A+' | 'M' | 'P';
 
 /** How a contestant is described in the report, what it runs and which shapes it answers. */
 export interface ContestantInfo {
@@ -22,6 +22,12 @@ export const CONTESTANTS: Record<ContestantId, ContestantInfo> = {
   O: {
     label: 'O as shipped',
     description: 'Ordergraph in its production configuration: NODE_ENV=production, spans exported over OTLP at the production sampling default (10 % of traces, and every failed or slow one; docs/adr/0009), metrics, the info access log, rate limits',
+    script: undefined,
+    shapes: ['S1', 'S2', 'S3'],
+  },
+  Obase: {
+    label: 'O before',
+    description: 'Ordergraph as shipped, from the checkout at BENCH_BASE_ROOT (an earlier commit, e.g. a `git worktree`), run side by side with O for before/after ratios; only when BENCH_BASE_ROOT is set',
     script: undefined,
     shapes: ['S1', 'S2', 'S3'],
   },

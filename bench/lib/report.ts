@@ -168,9 +168,11 @@ const RATIO_COLUMNS: [string, string][] = [
   ['Obare', 'R'],
   ['O', 'Obare'],
   ['O', 'A'],
+  // Before/after: O against the same server from an earlier checkout (BENCH_BASE_ROOT), same rounds.
+  ['O', 'Obase'],
 ];
 
-const short = (who: string) => (who === 'Obare' ? 'O bare' : who);
+const short = (who: string) => (who === 'Obare' ? 'O bare' : who === 'Obase' ? 'O before' : who);
 const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en') : '—');
 const pct = (x: number, digits = 0) => (Number.isFinite(x) ? `${(100 * x).toFixed(digits)} %` : '—');
