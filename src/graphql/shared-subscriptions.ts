@@ -55,7 +55,11 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
   };
 }
 
-/** `source` with `map` applied to each value; `return()` reaches the source at once. */
+/**
+ * `source` with `map` applied to each value; `return()` reaches the source at once. Kept over yoga's
+ * `map` (a Repeater and an async loop per stream; issue 13, measured): +1.7 KB heap per subscription
+ * and, at 10,000 subscribers, the in-process fan-out of one event 22 → 113 ms.
+ */
 function mapEvents<T, R>(source: AsyncIterable<T>, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
   const iterator = source[Symbol.asyncIterator]();
   return {

@@ -87,6 +87,8 @@ async function* followOne(
  * generator: every subscriber runs it for every event, and a generator's `for await` and `yield`
  * cost promise hops that, times 10,000 subscribers, delay the first socket write (issue 6).
  * Repeats are already dropped by the events port.
+ * Kept over a Repeater (what yoga's `filter` is; issue 13, measured): +1.8 KB heap per subscription
+ * and, at 10,000 subscribers, the in-process fan-out of one event 22 → 110 ms.
  */
 function followAll(op: OpContext, live: AsyncIterable<OrderStatusChange>, controller: AbortController): AsyncIterableIterator<OrderStatusChange> {
   const source = live[Symbol.asyncIterator]();
