@@ -93,9 +93,9 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
     return createOrdersApi({
       reader,
       uow: new MikroOrmOrdersUnitOfWork(scope.em, { stockReservations: deps.catalog.stockReservations, wire }),
-      catalog: catalogAdapter(deps.catalog.forScope(scope)),
-      customers: customersAdapter(deps.customers(scope)),
-      payments: paymentsAdapter(deps.payments(scope)),
+      catalog: catalogAdapter(() => deps.catalog.forScope(scope)),
+      customers: customersAdapter(() => deps.customers(scope)),
+      payments: paymentsAdapter(() => deps.payments(scope)),
       events,
       outbox,
       crashPoints: deps.crashPoints ?? noCrashPoints,
