@@ -112,19 +112,50 @@ function traceUseCase(spanName: string, run: (...args: unknown[]) => unknown, on
     });
 }
 
+/** Where a traced module API keeps the API it wraps. */
+const UNTRACED = Symbol('untraced');
+
+type FailureObserver = (useCase: string, code: string) => void;
+
+/** Per failure observer (one per application), per module name: the prototype whose getters wrap that module's use cases. */
+const tracedPrototypes = new WeakMap<FailureObserver, Map<string, object>>();
+const unobserved: FailureObserver = () => {};
+
+function tracedPrototype(module: string, keys: readonly string[], onFailure: FailureObserver = unobserved): object {
+  let byModule = tracedPrototypes.get(onFailure);
+  if (!byModule) tracedPrototypes.set(onFailure, (byModule = new Map()));
+  let prototype = byModule.get(module);
+  if (!prototype) byModule.set(module, (prototype = {}));
+  for (const key of keys) {
+    if (Object.hasOwn(prototype, key)) continue;
+    Object.defineProperty(prototype, key, {
+      enumerable: true,
+      configurable: true,
+      // First read in a scope: wrap, then keep the wrapper on the instance (read once per scope).
+      get(this: { [UNTRACED]: Record<string, unknown> }) {
+        const value = this[UNTRACED][key];
+        const traced = typeof value === 'function' ? traceUseCase(`${module}.${key}`, value as (...args: unknown[]) => unknown, onFailure) : value;
+        Object.defineProperty(this, key, { value: traced, enumerable: true });
+        return traced;
+      },
+    });
+  }
+  return prototype;
+}
+
 /**
  * A module API with every use case wrapped in a span named `<module>.<useCase>`, expected failures
  * (errors as data) reported to `onFailure`: a decorator applied once when a scope first builds the
  * module's API. Use cases are called once per operation or per DataLoader batch, never per
  * resolved field, so this stays cheap. Thrown errors mark the span as failed and are rethrown
- * unchanged. Non-function members are copied as they are.
+ * unchanged. The wrappers are getters on one prototype per module, made on first read: a
+ * subscription's scope holds its API for its whole life and calls one use case of it (issue 6:
+ * memory per subscribed socket).
  */
 export function traceUseCases<T extends object>(module: string, useCases: T, onFailure?: (useCase: string, code: string) => void): T {
-  const traced: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(useCases)) {
-    traced[key] = typeof value === 'function' ? traceUseCase(`${module}.${key}`, value as (...args: unknown[]) => unknown, onFailure) : value;
-  }
-  return traced as T;
+  const traced = Object.create(tracedPrototype(module, Object.keys(useCases), onFailure)) as { [UNTRACED]: T };
+  traced[UNTRACED] = useCases;
+  return traced as unknown as T;
 }
 
 /**
