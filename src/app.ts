@@ -1,20 +1,14 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { GraphQLSchema } from 'graphql';
-import type { DestinationStream } from 'pino';
 import { openDatabase } from './app/database.ts';
 import { createEventTransport } from './app/event-transport.ts';
 import { serve } from './app/http.ts';
 import type { Config } from './config.ts';
 import { seedDemoData } from './demo/seed.ts';
-import type { GraphQLContext } from './graphql/context.ts';
 import { buildSchema } from './graphql/schema.ts';
-import type { createGraphQLServer } from './graphql/server.ts';
 import { createSecurity } from './graphql/security/index.ts';
 import { createModules } from './modules.ts';
 import { createPaymentProvider } from './modules/payments/module.ts';
-import type { PaymentProvider } from './modules/payments/public.ts';
 import { createCrashPoints } from './platform/crash-points.ts';
-import { createLogger, type Logger } from './platform/logger.ts';
+import { createLogger } from './platform/logger.ts';
 import { createHealth } from './platform/observability/health.ts';
 import { createLogContext } from './platform/observability/log-context.ts';
 import { createMetrics } from './platform/observability/metrics.ts';
@@ -22,30 +16,9 @@ import type { OpContext } from './platform/op-context.ts';
 import { createScopeFactory } from './platform/request-scope.ts';
 import { traceUseCases } from './platform/telemetry/tracing.ts';
 
-/** Replaceable parts, for tests and benchmarks; production uses the defaults. */
-export interface AppOptions {
-  readonly logger?: Logger;
-  readonly paymentProvider?: PaymentProvider;
-  /** The pub/sub transport of order events (default: in-process, or Redis with REDIS_URL). */
-  readonly eventTarget?: EventTarget;
-  /** Sees every SQL statement (tests count them). */
-  readonly onQuery?: (sql: string) => void;
-  /** Where the app's own logger writes its JSON lines, with the request correlation fields (default stdout; tests read them). */
-  readonly logDestination?: DestinationStream;
-}
+import type { AppOptions, RunningApp } from './app/options.ts';
 
-/** A started application. */
-export interface RunningApp {
-  /** e.g. `http://127.0.0.1:4000/graphql` */
-  readonly url: string;
-  readonly port: number;
-  readonly yoga: ReturnType<typeof createGraphQLServer>['yoga'];
-  readonly schema: GraphQLSchema;
-  readonly orm: MikroORM;
-  readonly logger: Logger;
-  /** Builds the same per-operation scope a request gets (for scripts and tests). */
-  readonly createContext: (op: OpContext) => GraphQLContext;
-}
+export type { AppOptions, RunningApp };
 
 /**
  * The composition root: config in, `{ start, stop }` out. `start` builds the modules, opens the
@@ -81,7 +54,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
       const orm = await openDatabase(config, modules.all, { logger, health, metrics, onQuery: options.onQuery, cleanups });
       // Each module API is decorated once per scope: a span per use case call, failures counted by code.
       const createContext = createScopeFactory(() => orm.em.fork(), modules.all, (name, api) => traceUseCases(name, api, metrics.useCaseFailed));
-      const runtime = { fork: () => orm.em.fork(), scopeFor: createContext, apiFor: <Api,>(name: string, op: OpContext) => (createContext(op) as unknown as Record<string, Api>)[name]!, logger };
+      const runtime = { fork: () => orm.em.fork(), scopeFor: createContext, logger, apiFor: <Api,>(name: string, op: OpContext) => (createContext(op) as unknown as Record<string, Api>)[name]! };
       for (const module of modules.all) {
         await module.start?.(runtime);
         Object.assign(metrics.sources, module.gauges);
