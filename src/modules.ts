@@ -54,7 +54,7 @@ export function createModules(config: Config, wiring: ModuleWiring) {
   const orders = createOrdersModule({
     catalog: { forScope: (scope) => (scope as AppScope).catalog, stockReservations: catalog.stockReservations },
     customers: (scope) => (scope as AppScope).customers,
-    payments: (scope) => (scope as AppScope).payments,
+    payments: { forScope: (scope) => (scope as AppScope).payments, statements: payments.paymentStatements },
     transport: wiring.eventTransport,
     ...(wiring.onEventArrival ? { onEventArrival: wiring.onEventArrival } : {}),
     currency: config.currency,

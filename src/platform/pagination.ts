@@ -7,6 +7,11 @@ export interface PageArgs {
   readonly after?: string | null;
   readonly last?: number | null;
   readonly before?: string | null;
+  /**
+   * Not a client argument: set by the GraphQL layer when the selection reads the connection's
+   * `totalCount`, so the page's statement counts too (no round trip of its own).
+   */
+  readonly withTotalCount?: boolean;
 }
 
 /** Page size when a client sends neither `first` nor `last`. */
@@ -14,10 +19,14 @@ export const DEFAULT_PAGE_SIZE = 20;
 /** Upper bound for `first` and `last` (issue #2: capped at 100). */
 export const MAX_PAGE_SIZE = 100;
 
-/** Validated window: exactly one direction with a bounded size. */
-export type PageWindow =
+/**
+ * Validated window: exactly one direction with a bounded size; `withTotalCount` when the caller
+ * will read `totalCount` (the page is then counted by the same statement).
+ */
+export type PageWindow = (
   | { readonly first: number; readonly after?: string; readonly last?: undefined; readonly before?: undefined }
-  | { readonly last: number; readonly before?: string; readonly first?: undefined; readonly after?: undefined };
+  | { readonly last: number; readonly before?: string; readonly first?: undefined; readonly after?: undefined }
+) & { readonly withTotalCount?: boolean };
 
 /**
  * Checks connection arguments: `first`/`last` within 0..100, not both, `after` only with forward
@@ -36,10 +45,11 @@ export function toPageWindow(args: PageArgs): Result<PageWindow, ValidationError
   if (last != null && after != null) issues.push({ path: ['after'], message: 'cannot be combined with last' });
   if (first != null && before != null) issues.push({ path: ['before'], message: 'cannot be combined with first' });
   if (issues.length > 0) return err(new ValidationError(issues, 'Invalid pagination arguments'));
+  const counted = args.withTotalCount ? { withTotalCount: true } : {};
   if (last != null || (before != null && first == null)) {
-    return ok({ last: last ?? DEFAULT_PAGE_SIZE, ...(before != null ? { before } : {}) });
+    return ok({ last: last ?? DEFAULT_PAGE_SIZE, ...(before != null ? { before } : {}), ...counted });
   }
-  return ok({ first: first ?? DEFAULT_PAGE_SIZE, ...(after != null ? { after } : {}) });
+  return ok({ first: first ?? DEFAULT_PAGE_SIZE, ...(after != null ? { after } : {}), ...counted });
 }
 
 /** One page of a keyset-paginated list, in display order, each item with its opaque cursor. */
@@ -51,7 +61,10 @@ export interface Page<T> {
     readonly startCursor: string | null;
     readonly endCursor: string | null;
   };
-  /** Counts every item matching the filter (not only this page); runs a query only when called. */
+  /**
+   * Counts every item matching the filter (not only this page): the count the page's statement
+   * carried when the window asked `withTotalCount`, else a query run only when called.
+   */
   readonly totalCount: () => Promise<number>;
 }
 

@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateProductDocument, OrdersPageDocument, PlaceOrderDocument } from '../generated/operations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -52,5 +54,26 @@ describe('orders(first: N) { customer lines { product } payment }', () => {
     expect(big.count).toBe(small.count);
     expect(big.count).toBeGreaterThanOrEqual(4);
     console.info(`SQL statements per orders page: first 50 → ${big.count}, first 5 → ${small.count}`);
+  });
+});
+
+interface CountedPage {
+  orders: { totalCount: number; edges: { node: { customer: { email: string }; lines: { product: { name: string } }[]; payment: { status: string } | null } }[] };
+}
+const CountedPageDocument = parse(
+  'query CountedPage($first: Int) { orders(first: $first) { totalCount edges { node { customer { email } lines { product { name } } payment { status } } } } }',
+) as TypedDocumentNode<CountedPage, { first: number }>;
+
+describe('orders(first: N) { totalCount edges { node { customer lines { product } payment } } }', () => {
+  it('counts in the page statement: no more statements than the same page without totalCount', async () => {
+    const admin = await app.demoToken('admin');
+    const without = await countStatements(50);
+    const { result, statements } = await counter.measure(() => app.execute(CountedPageDocument, { first: 50 }, { token: admin, via: 'yoga' }));
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.orders.edges).toHaveLength(50);
+    expect(result.data!.orders.totalCount).toBe(60);
+    expect(statements).toBe(without.count);
+    expect(statements).toBeLessThanOrEqual(5);
+    console.info(`SQL statements per orders page with totalCount: ${statements} (without: ${without.count})`);
   });
 });

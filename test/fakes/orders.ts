@@ -7,6 +7,7 @@ import type { OrderStatus } from '../../src/modules/orders/domain/status-machine
 import type { OrdersDeps } from '../../src/modules/orders/application/deps.ts';
 import { noCrashPoints } from '../../src/platform/crash-points.ts';
 import type {
+  ChargeAnswer,
   CustomerDirectory,
   OrderEvents,
   OrderFilter,
@@ -16,11 +17,14 @@ import type {
   OrdersTransaction,
   OrdersUnitOfWork,
   OutboxRelayTrigger,
+  PaymentAnswerRecorded,
   PaymentState,
   PaymentDecline,
   PricingProduct,
   ProductCatalog,
+  ProductStock,
 } from '../../src/modules/orders/application/ports.ts';
+import type { Product } from '../../src/modules/catalog/public.ts';
 import type { ProviderEvent } from '../../src/modules/payments/public.ts';
 
 /** The instant every fake clock returns. */
@@ -79,11 +83,13 @@ function cloneState(state: StoreState): StoreState {
 class InMemoryOrdersTransaction implements OrdersTransaction {
   readonly #draft: StoreState;
   readonly #nextNumber: () => number;
+  readonly #isActive: (productId: string) => boolean;
   #open = true;
 
-  constructor(draft: StoreState, nextNumber: () => number) {
+  constructor(draft: StoreState, nextNumber: () => number, isActive: (productId: string) => boolean) {
     this.#draft = draft;
     this.#nextNumber = nextNumber;
+    this.#isActive = isActive;
   }
 
   close(): void {
@@ -94,15 +100,26 @@ class InMemoryOrdersTransaction implements OrdersTransaction {
     if (!this.#open) throw new Error('transaction used after it ended');
   }
 
-  /** Like the SQL one: product-id order, one conditional decrement per line; the caller rolls back on a miss. */
+  /**
+   * Like the SQL one: product-id order, one conditional decrement per line, and only of an active
+   * product (an inactive one lacks stock, whatever it holds); the caller rolls back on a miss.
+   */
   async reserveStock(lines: readonly { productId: string; quantity: number }[]): Promise<string | undefined> {
     this.#checkOpen();
     for (const line of [...lines].sort((a, b) => a.productId.localeCompare(b.productId))) {
       const available = this.#draft.stock.get(line.productId);
-      if (available === undefined || available < line.quantity) return line.productId;
+      if (available === undefined || available < line.quantity || !this.#isActive(line.productId)) return line.productId;
       this.#draft.stock.set(line.productId, available - line.quantity);
     }
     return undefined;
+  }
+
+  /** {@link reserveStock}, then the stock it left (the fake's clock for `updatedAt`: {@link FIXED_NOW}). */
+  async reserveStockWithLevels(lines: readonly { productId: string; quantity: number }[]): Promise<{ short: string } | { levels: ProductStock[] }> {
+    const short = await this.reserveStock(lines);
+    if (short) return { short };
+    const ids = [...new Set(lines.map((line) => line.productId))].sort();
+    return { levels: ids.map((productId) => ({ productId, stock: this.#draft.stock.get(productId) ?? 0, updatedAt: FIXED_NOW })) };
   }
 
   async releaseStock(lines: readonly { productId: string; quantity: number }[]): Promise<void> {
@@ -159,6 +176,8 @@ export interface PageCall {
 export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
   #state: StoreState = { orders: new Map(), lines: new Map(), history: new Map(), stock: new Map(), outbox: [] };
   #lastNumber = 1000;
+  /** Products the catalog has deactivated (see setStock). */
+  readonly #inactive = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
   commits = 0;
   rollbacks = 0;
@@ -169,8 +188,11 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
 
   // --- test helpers ---------------------------------------------------------------------------
 
-  setStock(productId: string, quantity: number): void {
+  /** Sets a product's committed stock; `active: false` makes it one the catalog no longer sells (reservations refuse it). */
+  setStock(productId: string, quantity: number, options: { readonly active?: boolean } = {}): void {
     this.#state.stock.set(productId, quantity);
+    if (options.active === false) this.#inactive.add(productId);
+    else this.#inactive.delete(productId);
   }
 
   /** Committed stock of a product (undefined when never set). */
@@ -229,7 +251,7 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
     // The draft collects only this transaction's outbox entries: the committed outbox is appended
     // to on commit, so entries the relay takes meanwhile are not put back by the commit.
     const draft: StoreState = { ...cloneState(this.#state), outbox: [] };
-    const tx = new InMemoryOrdersTransaction(draft, () => ++this.#lastNumber);
+    const tx = new InMemoryOrdersTransaction(draft, () => ++this.#lastNumber, (productId) => !this.#inactive.has(productId));
     try {
       const result = await work(tx);
       if (result.ok) {
@@ -246,6 +268,24 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
       tx.close();
       release();
     }
+  }
+
+  /**
+   * The status change (and the stock it puts back) in one transaction, like the SQL one. This
+   * store keeps no payments (FakeOrderPayments stands for them), so every answer counts as
+   * recorded; the order moves only from the version the change expects.
+   */
+  async recordPaymentAnswer(
+    change: OrderStatusChange,
+    _answer: ChargeAnswer,
+    release: readonly { productId: string; quantity: number }[],
+  ): Promise<PaymentAnswerRecorded> {
+    const result = await this.transaction<Order | undefined, never>(async (tx) => {
+      const order = await tx.saveStatusChange(change);
+      if (order && release.length > 0) await tx.releaseStock(release);
+      return ok(order);
+    });
+    return { recorded: true, order: result.ok ? result.value : undefined };
   }
 
   // --- OrderReader ----------------------------------------------------------------------------
@@ -437,15 +477,18 @@ export async function writeChangesSilently(
 
 /** {@link ProductCatalog} over a map; records every lookup. */
 export class FakeProductCatalog implements ProductCatalog {
-  readonly #products = new Map<string, PricingProduct>();
+  readonly #products = new Map<string, Product>();
   readonly lookups: string[][] = [];
 
-  add(...products: PricingProduct[]): this {
-    for (const product of products) this.#products.set(product.id, product);
+  /** Adds products; what pricing does not need gets a plain default (sku = id, no stock). */
+  add(...products: (PricingProduct & Partial<Product>)[]): this {
+    for (const product of products) {
+      this.#products.set(product.id, { sku: product.id, description: '', stock: 0, createdAt: FIXED_NOW, updatedAt: FIXED_NOW, ...product });
+    }
     return this;
   }
 
-  async getForPricing(_op: OpContext, ids: readonly string[]): Promise<(PricingProduct | null)[]> {
+  async getForPricing(_op: OpContext, ids: readonly string[]): Promise<(Product | null)[]> {
     this.lookups.push([...ids]);
     return ids.map((id) => this.#products.get(id) ?? null);
   }
@@ -519,21 +562,28 @@ export class FakeOrderPayments implements OrderPayments {
     return this.chargeCalls.filter((call) => call.orderId === orderId).length;
   }
 
-  async charge(_op: OpContext, request: ChargeRequest): Promise<Result<unknown, PaymentDecline>> {
+  /** Sends a charge: recorded in `chargeCalls`, answered by the order's script (else `defaultOutcome`). */
+  async sendCharge(_op: OpContext, request: ChargeRequest): Promise<ChargeAnswer> {
     this.chargeCalls.push({ ...request });
     const script = this.#scripts.get(request.orderId) ?? this.defaultOutcome;
     const outcome = typeof script === 'function' ? await script(request) : script;
     switch (outcome.kind) {
       case 'succeed':
-        return ok({ orderId: request.orderId, status: 'SUCCEEDED' });
+        return { outcome: 'SUCCEEDED', chargeId: `ch_fake_${this.chargeCalls.length}` };
       case 'decline': {
         const decline = new FakePaymentDeclinedError(request.orderId, outcome.declineCode ?? 'card_declined', outcome.message ?? 'The card was declined');
+        // What declineOf answers from now on, as the payments module would from its DECLINED row.
         this.#declines.set(request.orderId, decline);
-        return err(decline);
+        return { outcome: 'DECLINED', code: decline.declineCode, message: decline.message, decline };
       }
       case 'throw':
         throw outcome.error ?? new Error('payment provider unavailable');
     }
+  }
+
+  /** Settles an answer as it was given (this fake keeps no payment that could have moved on). */
+  async settleCharge(_op: OpContext, request: { orderId: string; answer: ChargeAnswer }): Promise<Result<unknown, PaymentDecline>> {
+    return request.answer.outcome === 'SUCCEEDED' ? ok({ orderId: request.orderId, status: 'SUCCEEDED' }) : err(request.answer.decline);
   }
 
   async refund(_op: OpContext, request: { orderId: string }): Promise<void> {

@@ -78,7 +78,8 @@ export class InMemoryPaymentRepository implements PaymentRepository {
   }
 
   async recordAttemptError(id: string, message: string): Promise<void> {
-    this.#patch(id, () => ({ lastError: message }));
+    // Like the SQL one: the first 1,000 characters.
+    this.#patch(id, () => ({ lastError: message.slice(0, 1_000) }));
   }
 
   async requestRefund(id: string, at: Date): Promise<void> {
@@ -95,6 +96,7 @@ export class InMemoryPaymentRepository implements PaymentRepository {
   async findUnfinishedRefunds(before: Date, limit: number): Promise<Payment[]> {
     return this.all()
       .filter((p) => (p.status === 'SUCCEEDED' || p.status === 'VOIDED') && p.refundRequestedAt !== null && p.refundRequestedAt < before)
+      .sort((a, b) => a.refundRequestedAt!.getTime() - b.refundRequestedAt!.getTime())
       .slice(0, limit);
   }
 

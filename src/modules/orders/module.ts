@@ -8,16 +8,18 @@ import { startLoop, type BackgroundWorker } from '../../platform/worker-pool.ts'
 import type { CatalogApi, StockReservations } from '../catalog/public.ts';
 import type { CustomersApi } from '../customers/public.ts';
 import type { GraphQLRefs, ModuleDescriptor, ModuleRuntime } from '../module-descriptor.ts';
-import { PaymentDeclinedError, type PaymentsApi } from '../payments/public.ts';
+import { PaymentDeclinedError, type PaymentStatements, type PaymentsApi } from '../payments/public.ts';
 import { createOrdersApi, type OrdersApi } from './application/api.ts';
 import type { OutboxRelayTrigger } from './application/ports.ts';
 import { registerOrdersGraphQL, type OrdersGraphQLDeps } from './graphql/index.ts';
 import { EventTargetOrderEvents, toWireChange, type WireChange } from './infrastructure/event-target-order-events.ts';
 import { Migration20261121000300Orders } from './infrastructure/migrations/Migration20261121000300Orders.ts';
+import { Migration20261204000100OutboxClaims } from './infrastructure/migrations/Migration20261204000100OutboxClaims.ts';
 import { MikroOrmOrderReader } from './infrastructure/mikro-orm-order-repository.ts';
 import { MikroOrmOrdersUnitOfWork } from './infrastructure/mikro-orm-orders-unit-of-work.ts';
 import { catalogAdapter, customersAdapter, paymentsAdapter } from './infrastructure/module-adapters.ts';
 import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './infrastructure/order.entities.ts';
+import { OutboxRecord } from './infrastructure/outbox.entity.ts';
 import { startOutboxRelay } from './infrastructure/outbox-relay.ts';
 
 // What scripts and tests wire by hand (an outbox relay of their own, the event wire shape).
@@ -25,16 +27,20 @@ export { startOutboxRelay, type OutboxRelayOptions } from './infrastructure/outb
 export { EventTargetOrderEvents, ORDER_STATUS_TOPIC, toWireChange, type WireChange } from './infrastructure/event-target-order-events.ts';
 
 /** MikroORM entity schemas of the orders module (also for tooling: migrations, seeding). */
-export const ordersEntities = [OrderRecord, OrderLineRecord, OrderStatusChangeRecord] as const;
+export const ordersEntities = [OrderRecord, OrderLineRecord, OrderStatusChangeRecord, OutboxRecord] as const;
 /** The orders module's migrations, named as they are recorded in `mikro_orm_migrations`. */
-export const ordersMigrations = [{ name: 'Migration20261121000300Orders', class: Migration20261121000300Orders }] as const;
+export const ordersMigrations = [
+  { name: 'Migration20261121000300Orders', class: Migration20261121000300Orders },
+  { name: 'Migration20261204000100OutboxClaims', class: Migration20261204000100OutboxClaims },
+] as const;
 
 /** What the orders module is made from: the narrow APIs of the modules it uses, and settings. */
 export interface OrdersModuleDeps {
   /** The catalog's API for the same operation, and its stock updates inside an orders transaction. */
   readonly catalog: { readonly forScope: (scope: RequestScope) => CatalogApi; readonly stockReservations: (em: RequestScope['em']) => StockReservations };
   readonly customers: (scope: RequestScope) => CustomersApi;
-  readonly payments: (scope: RequestScope) => PaymentsApi;
+  /** The payments module's API for the same operation, and its writes embedded in orders' statements. */
+  readonly payments: { readonly forScope: (scope: RequestScope) => PaymentsApi; readonly statements: (em: RequestScope['em']) => PaymentStatements };
   /** Pub/sub of committed status changes: an in-process EventTarget, or Redis's between instances. */
   readonly transport: { readonly target: EventTarget; readonly system: 'in-process' | 'redis' };
   /** Sees each change once per instance, `seconds` after it was committed (a latency histogram). */
@@ -92,10 +98,10 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
       scope.op.trace?.traceparent ? { ...toWireChange(change), traceparent: scope.op.trace.traceparent } : toWireChange(change);
     return createOrdersApi({
       reader,
-      uow: new MikroOrmOrdersUnitOfWork(scope.em, { stockReservations: deps.catalog.stockReservations, wire }),
+      uow: new MikroOrmOrdersUnitOfWork(scope.em, { stockReservations: deps.catalog.stockReservations, paymentStatements: deps.payments.statements, wire }),
       catalog: catalogAdapter(() => deps.catalog.forScope(scope)),
       customers: customersAdapter(() => deps.customers(scope)),
-      payments: paymentsAdapter(() => deps.payments(scope)),
+      payments: paymentsAdapter(() => deps.payments.forScope(scope)),
       events,
       outbox,
       crashPoints: deps.crashPoints ?? noCrashPoints,

@@ -9,5 +9,5 @@ export type { OrdersApi } from './application/api.ts';
 export type { ApplyPaymentOutcome } from './application/apply-payment-outcome.ts';
 export type { GetOrderLines, GetOrders, GetStatusHistory } from './application/get-orders.ts';
 export type { HandleProviderEvent } from './application/handle-provider-event.ts';
-export type { PlaceOrder } from './application/place-order.ts';
+export type { PlaceOrder, PlacedOrder } from './application/place-order.ts';
 export type { ReconcileReport } from './application/reconcile-orders.ts';

@@ -1,11 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CrashPoints } from '../../platform/crash-points.ts';
 import type { ModuleDescriptor } from '../module-descriptor.ts';
 import { createPaymentsApi, type PaymentsApi } from './application/api.ts';
-import type { PaymentProvider } from './application/ports.ts';
+import type { PaymentProvider, PaymentStatements } from './application/ports.ts';
 import { registerPaymentsGraphQL } from './graphql/index.ts';
 import { Migration20261121000400Payments } from './infrastructure/migrations/Migration20261121000400Payments.ts';
 import { Migration20261121000600PaymentsRecovery } from './infrastructure/migrations/Migration20261121000600PaymentsRecovery.ts';
-import { MikroOrmPaymentRepository, MikroOrmPaymentsUnitOfWork } from './infrastructure/mikro-orm-payment-repository.ts';
+import { MikroOrmPaymentRepository, MikroOrmPaymentStatements, MikroOrmPaymentsUnitOfWork } from './infrastructure/mikro-orm-payment-repository.ts';
 import { PaymentRecord, ProviderEventRecord } from './infrastructure/payment.entity.ts';
 
 // What the composition root, the webhook transport, scripts and tests wire by hand.
@@ -36,8 +37,14 @@ export interface PaymentsModuleDeps {
   readonly crashPoints?: CrashPoints;
 }
 
+/** The payments descriptor, plus what the orders module needs from it beyond its API. */
+export interface PaymentsModule extends ModuleDescriptor<'payments', PaymentsApi> {
+  /** Payment writes the orders module embeds in its own statements (`em`: the one they run on). */
+  paymentStatements(em: EntityManager): PaymentStatements;
+}
+
 /** The payments module: charges, refunds, provider events, reconciliation of unknown outcomes. */
-export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleDescriptor<'payments', PaymentsApi> {
+export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
   const { provider } = deps;
   return {
     name: 'payments',
@@ -52,6 +59,7 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleDescriptor
         crashPoints: deps.crashPoints,
       }),
     graphql: (builder, refs) => registerPaymentsGraphQL(builder, refs.common),
+    paymentStatements: (em) => new MikroOrmPaymentStatements(em),
     ...(provider.breakerState ? { gauges: { paymentCircuitBreaker: () => provider.breakerState?.() } } : {}),
   };
 }

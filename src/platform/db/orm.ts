@@ -58,11 +58,32 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     },
     ensureDatabase: false,
     allowGlobalContext: false,
-    ...(options.cancelStatementsOnAbort
-      ? { driverOptions: { onPoolCreated: (pool: pg.Pool) => cancelStatementsOnAbort(pool, { logger: dbLogger }) } as Options['driverOptions'] }
-      : {}),
+    driverOptions: {
+      onPoolCreated: (pool: pg.Pool) => {
+        parseBigintsAsNumbers(pool);
+        if (options.cancelStatementsOnAbort) cancelStatementsOnAbort(pool, { logger: dbLogger });
+      },
+    } as Options['driverOptions'],
   };
   return MikroORM.init(config);
+}
+
+/** PostgreSQL's type id of `bigint` (int8). */
+const INT8_OID = 20;
+
+/**
+ * Makes the pool's clients read `bigint` columns as JavaScript numbers, like the entities declare
+ * them (`p.bigint('number')`: amounts in minor units, order numbers, outbox ids, counts), so rows
+ * of MikroORM's plain-object reads (compiled-select.ts) need no conversion per property. A value
+ * beyond Number.MAX_SAFE_INTEGER stays a string rather than losing digits. The parser goes into
+ * MikroORM's own type overrides of this pool (which keep timestamps as strings for its mapper).
+ */
+function parseBigintsAsNumbers(pool: pg.Pool): void {
+  const types = (pool.options as { types?: { setTypeParser(oid: number, parse: (value: string) => unknown): void } }).types;
+  types?.setTypeParser(INT8_OID, (value) => {
+    const number = Number(value);
+    return Number.isSafeInteger(number) ? number : value;
+  });
 }
 
 /** Applies every pending migration; returns the names applied. */

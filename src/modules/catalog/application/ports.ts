@@ -47,6 +47,16 @@ export interface StockLine {
   readonly quantity: number;
 }
 
+/** A product's stock after a reservation, and when it changed. */
+export interface StockLevel {
+  readonly productId: string;
+  readonly stock: number;
+  readonly updatedAt: Date;
+}
+
+/** What a reservation did: the first product id that lacked stock, or every product's new level. */
+export type StockReserved = { readonly short: string } | { readonly levels: readonly StockLevel[] };
+
 /**
  * Stock operations that run inside the caller's transaction (the orders module's unit of work).
  * Reservations never drive stock below zero, also under concurrency.
@@ -54,6 +64,11 @@ export interface StockLine {
 export interface StockReservations {
   /** Takes every line or none. @returns the first product id that lacks stock, or undefined when all were reserved. */
   reserve(lines: readonly StockLine[]): Promise<string | undefined>;
+  /**
+   * Like {@link reserve}; when every line was reserved, also answers each product's stock and
+   * `updatedAt` after it, so a response that shows the products needs no second read.
+   */
+  reserveWithLevels(lines: readonly StockLine[]): Promise<StockReserved>;
   /** Puts reserved units back (a failed payment, a cancellation). */
   release(lines: readonly StockLine[]): Promise<void>;
 }

@@ -1,26 +1,29 @@
-import { UniqueConstraintViolationException, type EntityManager, type FilterQuery, type InferEntity, type QueryOrderMap } from '@mikro-orm/postgresql';
+import { raw, UniqueConstraintViolationException, wrap, type EntityManager, type FilterQuery, type InferEntity } from '@mikro-orm/postgresql';
+import { preparedSelect, slot } from '../../../platform/db/compiled-select.ts';
 import { findPage } from '../../../platform/db/find-page.ts';
 import type { Product } from '../domain/product.ts';
-import type { ProductChanges, ProductFilter, ProductOrder, ProductRepository, StockLine, StockReservations } from '../application/ports.ts';
+import { execute, perOrm, sqlNames } from '../../../platform/db/sql-parts.ts';
+import type { ProductChanges, ProductFilter, ProductOrder, ProductRepository, StockLine, StockReservations, StockReserved } from '../application/ports.ts';
 import { ProductRecord } from './product.entity.ts';
 
 type Row = InferEntity<typeof ProductRecord>;
 
-const toProduct = (row: Row): Product => ({
-  id: row.id,
-  sku: row.sku,
-  name: row.name,
-  description: row.description,
-  priceMinor: row.priceMinor,
-  stock: row.stock,
-  active: row.active,
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
+// Reads are statements MikroORM's QueryBuilder builds once (compiled-select.ts): the entity's
+// property names and types are the domain's, so its plain rows are products as they come (every
+// order line's product comes through findByIds; no entity per row, ADR 0011).
+const productsByIds = preparedSelect(ProductRecord, (qb) => qb.select('*').where({ id: { $in: [slot('ids')] } }));
 
-const orderColumn = { NAME: 'name', PRICE: 'priceMinor', CREATED_AT: 'createdAt' } as const;
+const orderKey: Record<ProductOrder['field'], keyof Row & string> = { NAME: 'name', PRICE: 'priceMinor', CREATED_AT: 'createdAt' };
 
-/** {@link ProductRepository} on MikroORM; reads bypass the identity map and return plain products. */
+/** A managed product as the domain's plain value. */
+const plainProduct = (product: Row): Product => wrap(product).toObject() as Product;
+
+/**
+ * {@link ProductRepository} on MikroORM: plain-object reads; admin edits in its unit of work (a
+ * product loaded, changed and flushed in one transaction: the UPDATE carries only the properties
+ * that changed, so concurrent edits of different fields both survive); the stock adjustment a
+ * single conditional UPDATE (its range check is a concurrency rule).
+ */
 export class MikroOrmProductRepository implements ProductRepository {
   readonly #em: EntityManager;
   constructor(em: EntityManager) {
@@ -29,16 +32,7 @@ export class MikroOrmProductRepository implements ProductRepository {
 
   async findByIds(ids: readonly string[]): Promise<Product[]> {
     if (ids.length === 0) return [];
-    // Every order line's product comes through here: a raw statement, since MikroORM builds an
-    // entity per row even with the identity map off (~20 µs a row, issue #6).
-    const rows = await this.#em.getConnection().execute<Row[]>(
-      `select id, sku, name, description, price_minor as "priceMinor", stock, active, created_at as "createdAt", updated_at as "updatedAt"
-         from catalog_products where id in (?)`,
-      [[...ids]],
-      'all',
-      this.#em.getTransactionContext(),
-    );
-    return rows.map((row) => toProduct({ ...row, priceMinor: Number(row.priceMinor), createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) }));
+    return productsByIds.all(this.#em, { ids });
   }
 
   findPage(filter: ProductFilter, order: ProductOrder, window: Parameters<ProductRepository['findPage']>[2]) {
@@ -56,13 +50,14 @@ export class MikroOrmProductRepository implements ProductRepository {
       where.$or = [{ name: { $ilike: pattern } }, { sku: { $ilike: pattern } }];
     }
     const direction = order.direction === 'ASC' ? 'asc' : 'desc';
-    const orderBy = [{ [orderColumn[order.field]]: direction }, { id: direction }] as QueryOrderMap<Row>[];
-    return findPage(this.#em, ProductRecord, { where, orderBy, window, map: toProduct });
+    return findPage(this.#em, ProductRecord, { where, orderBy: [[orderKey[order.field], direction], ['id', direction]], window });
   }
 
   async insert(product: Product): Promise<boolean> {
     try {
-      await this.#em.insert(ProductRecord, { ...product });
+      await this.#em.transactional((em) => {
+        em.create(ProductRecord, { ...product });
+      });
       return true;
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) return false;
@@ -70,25 +65,59 @@ export class MikroOrmProductRepository implements ProductRepository {
     }
   }
 
-  async update(id: string, changes: ProductChanges, updatedAt: Date): Promise<Product | undefined> {
-    const changed = await this.#em.nativeUpdate(ProductRecord, { id }, { ...changes, updatedAt });
-    if (changed === 0) return undefined;
-    const [product] = await this.findByIds([id]);
-    return product;
+  update(id: string, changes: ProductChanges, updatedAt: Date): Promise<Product | undefined> {
+    return this.#em.transactional(async (em) => {
+      const product = await em.findOne(ProductRecord, { id });
+      if (!product) return undefined;
+      em.assign(product, { ...changes, updatedAt });
+      await em.flush();
+      return plainProduct(product);
+    });
   }
 
   async adjustStock(id: string, delta: number, max: number): Promise<Product | 'NOT_FOUND' | 'OUT_OF_RANGE'> {
-    const rows = await this.#em.getConnection().execute<Row[]>(
-      `update catalog_products set stock = stock + ?, updated_at = now()
-        where id = ? and stock + ? between 0 and ?
-        returning id, sku, name, description, price_minor as "priceMinor", stock, active, created_at as "createdAt", updated_at as "updatedAt"`,
-      [delta, id, delta, max],
-    );
-    const row = rows[0];
-    if (row) return toProduct({ ...row, priceMinor: Number(row.priceMinor), createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) });
+    const [product] = await this.#em
+      .createQueryBuilder(ProductRecord)
+      .update({ stock: raw('stock + ?', [delta]), updatedAt: raw('now()') })
+      .where({ id, [raw('stock + ?', [delta])]: { $gte: 0, $lte: max } })
+      .returning('*')
+      .execute<Product[]>('all');
+    if (product) return product;
     const exists = await this.#em.count(ProductRecord, { id });
     return exists > 0 ? 'OUT_OF_RANGE' : 'NOT_FOUND';
   }
+}
+
+/** A product's stock after a reservation, as the reserving statement returns it. */
+type LevelRow = { id: string; stock: number; updated_at: Date | string };
+
+/**
+ * The stock statements, built once per ORM with the table and column names of the entity metadata.
+ * Both lock the rows first, in product-id order, so concurrent orders cannot deadlock; FOR NO KEY
+ * UPDATE is the lock the update itself takes: FOR UPDATE would conflict with the KEY SHARE locks
+ * that order_lines' foreign key takes on the same products (a deadlock).
+ */
+const stockStatements = perOrm((em) => {
+  const { table, column } = sqlNames(em, ProductRecord);
+  const [id, stock, active, updatedAt] = [column('id'), column('stock'), column('active'), column('updatedAt')];
+  const statement = (change: string, condition: string, returning: string) => (lines: number) =>
+    `with wanted (id, quantity) as (values ${Array.from({ length: lines }, () => '(?::uuid, ?::int)').join(', ')}),
+          locked as (select p.${id} from ${table} p where p.${id} in (select id from wanted) order by p.${id} for no key update)
+     update ${table} p set ${stock} = p.${stock} ${change} w.quantity, ${updatedAt} = now()
+       from wanted w
+      where p.${id} = w.id and p.${id} in (select ${id} from locked)${condition}
+     returning ${returning}`;
+  return {
+    reserve: statement('-', ` and p.${active} and p.${stock} >= w.quantity`, `p.${id} as id, p.${stock} as stock, p.${updatedAt} as updated_at`),
+    release: statement('+', '', `p.${id} as id`),
+  };
+});
+
+/** One row per product, in product-id order (an update joins each target row once). */
+function mergeLines(lines: readonly StockLine[]): StockLine[] {
+  const merged = new Map<string, number>();
+  for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
+  return [...merged].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => a.productId.localeCompare(b.productId));
 }
 
 /**
@@ -96,6 +125,8 @@ export class MikroOrmProductRepository implements ProductRepository {
  * each decrement atomic under concurrency (the row lock serialises competitors, and the loser sees
  * the new stock). Rows are locked in product-id order so concurrent orders cannot deadlock.
  * Must run inside the caller's transaction, which the caller rolls back when a line fails.
+ * Hand-written SQL (ADR 0011): the lock order and the conditional decrement of every line in one
+ * statement are concurrency rules MikroORM's QueryBuilder cannot express.
  */
 export class SqlStockReservations implements StockReservations {
   readonly #em: EntityManager;
@@ -104,42 +135,26 @@ export class SqlStockReservations implements StockReservations {
   }
 
   async reserve(lines: readonly StockLine[]): Promise<string | undefined> {
-    if (lines.length === 0) return undefined;
-    // One row per product (an update joins each target row once).
-    const merged = new Map<string, number>();
-    for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
-    const sorted = [...merged].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => a.productId.localeCompare(b.productId));
-    // One statement for every line (issue 6: an order was one round trip per line). The CTE locks
-    // the rows in product-id order first, as the former one-update-per-line loop did, so
-    // concurrent orders cannot deadlock; the update then decrements only lines with enough stock.
-    // FOR NO KEY UPDATE is the lock the update itself takes: FOR UPDATE would conflict with the
-    // KEY SHARE locks that order_lines' foreign key takes on the same products (a deadlock).
-    const rows = await this.#em.getConnection().execute<{ id: string }[]>(
-      `with wanted (id, quantity) as (values ${sorted.map(() => '(?::uuid, ?::int)').join(', ')}),
-            locked as (select p.id from catalog_products p where p.id in (select id from wanted) order by p.id for no key update)
-       update catalog_products p set stock = p.stock - w.quantity, updated_at = now()
-         from wanted w
-        where p.id = w.id and p.id in (select id from locked) and p.active and p.stock >= w.quantity
-       returning p.id`,
-      sorted.flatMap((line) => [line.productId, line.quantity]),
-      'all',
-      this.#em.getTransactionContext(),
-    );
-    if (rows.length === sorted.length) return undefined;
+    const reserved = await this.reserveWithLevels(lines);
+    return 'short' in reserved ? reserved.short : undefined;
+  }
+
+  async reserveWithLevels(lines: readonly StockLine[]): Promise<StockReserved> {
+    if (lines.length === 0) return { levels: [] };
+    const sorted = mergeLines(lines);
+    // One statement for every line (issue 6: an order was one round trip per line).
+    const sql = stockStatements(this.#em).reserve(sorted.length);
+    const rows = await execute<LevelRow>(this.#em, { sql, params: sorted.flatMap((line) => [line.productId, line.quantity]) });
     const reserved = new Set(rows.map((row) => row.id));
-    return sorted.find((line) => !reserved.has(line.productId))!.productId;
+    const short = sorted.find((line) => !reserved.has(line.productId));
+    if (short) return { short: short.productId };
+    return { levels: rows.map((row) => ({ productId: row.id, stock: Number(row.stock), updatedAt: new Date(row.updated_at) })) };
   }
 
   async release(lines: readonly StockLine[]): Promise<void> {
-    for (const line of [...lines].sort((a, b) => a.productId.localeCompare(b.productId))) {
-      await this.#em
-        .getConnection()
-        .execute(
-          'update catalog_products set stock = stock + ?, updated_at = now() where id = ?',
-          [line.quantity, line.productId],
-          'all',
-          this.#em.getTransactionContext(),
-        );
-    }
+    if (lines.length === 0) return;
+    const sorted = mergeLines(lines);
+    const sql = stockStatements(this.#em).release(sorted.length);
+    await execute(this.#em, { sql, params: sorted.flatMap((line) => [line.productId, line.quantity]) });
   }
 }

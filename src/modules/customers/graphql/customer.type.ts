@@ -1,5 +1,6 @@
 import type { Builder } from '../../../graphql/builder.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
+import { selectsField } from '../../../graphql/selection.ts';
 import { CUSTOMER_ROLES, CUSTOMER_TIERS, discountPercentOf, type Customer } from '../domain/customer.ts';
 
 /**
@@ -58,8 +59,14 @@ export function registerCustomerQueries(builder: Builder, Customer: CustomerRef)
     customers: t.connection({
       type: Customer,
       description: 'Admin: every account, oldest first.',
-      resolve: async (_root, args, ctx) => {
-        const page = await ctx.customers.listCustomers(ctx.op, { first: args.first, after: args.after, last: args.last, before: args.before });
+      resolve: async (_root, args, ctx, info) => {
+        const page = await ctx.customers.listCustomers(ctx.op, {
+          first: args.first,
+          after: args.after,
+          last: args.last,
+          before: args.before,
+          withTotalCount: selectsField(info, 'totalCount'),
+        });
         if (!page.ok) throw toGraphQLError(page.error);
         return page.value;
       },

@@ -4,6 +4,7 @@ import type { Page, PageWindow } from '../../../platform/pagination.ts';
 import type { Result } from '../../../platform/result.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
+import type { Product } from '../../catalog/public.ts';
 import type { ProviderEvent } from '../../payments/public.ts';
 
 /** Which orders a list shows. */
@@ -35,14 +36,30 @@ export interface OrderReader {
   findStalePending(before: Date, limit: number): Promise<Order[]>;
 }
 
+/** A product's stock after a reservation, and when it changed. */
+export interface ProductStock {
+  readonly productId: string;
+  readonly stock: number;
+  readonly updatedAt: Date;
+}
+
 /** Writes that happen inside one database transaction. */
 export interface OrdersTransaction {
   /** @returns the product id lacking stock, or undefined when every line was reserved. */
   reserveStock(lines: readonly { productId: string; quantity: number }[]): Promise<string | undefined>;
+  /**
+   * Like {@link reserveStock}; on success also answers each product's stock after the reservation
+   * (and when it changed), for an answer that shows the products.
+   */
+  reserveStockWithLevels(lines: readonly { productId: string; quantity: number }[]): Promise<{ readonly short: string } | { readonly levels: readonly ProductStock[] }>;
   releaseStock(lines: readonly { productId: string; quantity: number }[]): Promise<void>;
   /**
-   * Inserts the order, its lines, its first history entry and that entry's outbox event. The order number is assigned by the
-   * database. @returns the saved order, or 'DUPLICATE_IDEMPOTENCY_KEY' when (customer, key) exists.
+   * Inserts the order, its lines, its first history entry and that entry's outbox event, and the
+   * order's PENDING payment of its total (when positive) with the attempt counted (the payments
+   * module's row: on record before the provider is called, ADR 7). The order number is assigned by
+   * the database.
+   * @returns the saved order, or 'DUPLICATE_IDEMPOTENCY_KEY' when (customer, key) exists (then
+   * the caller rolls back: what else was written must not stay).
    */
   insertOrder(order: Omit<Order, 'number'>, lines: readonly Omit<OrderLine, 'orderId'>[], created: OrderStatusChange): Promise<Order | 'DUPLICATE_IDEMPOTENCY_KEY'>;
   /**
@@ -53,26 +70,40 @@ export interface OrdersTransaction {
   saveStatusChange(change: OrderStatusChange): Promise<Order | undefined>;
 }
 
+/** What recording a payment's answer with its order did (see {@link OrdersUnitOfWork.recordPaymentAnswer}). */
+export interface PaymentAnswerRecorded {
+  /** False when the payment was no longer PENDING: nothing was written. */
+  readonly recorded: boolean;
+  /** The order after the change, or undefined when it had moved on meanwhile (nothing was written for it). */
+  readonly order: Order | undefined;
+}
+
 /**
  * Runs work in one transaction: committed when `work` returns ok, rolled back when it returns an
  * error or throws.
  */
 export interface OrdersUnitOfWork {
   transaction<T, E>(work: (tx: OrdersTransaction) => Promise<Result<T, E>>): Promise<Result<T, E>>;
+  /**
+   * In one transaction: records the provider's answer on the order's payment if it is still
+   * PENDING, and only then applies `change` (PENDING → PAID or PAYMENT_FAILED) under the optimistic
+   * lock with its history entry and outbox event, putting `release` back in stock when it applies.
+   * A payment that moved on (VOIDED by the reconciler, settled by a webhook) keeps the order where
+   * it is: the caller settles the answer through the payments module instead.
+   */
+  recordPaymentAnswer(change: OrderStatusChange, answer: ChargeAnswer, release: readonly { productId: string; quantity: number }[]): Promise<PaymentAnswerRecorded>;
 }
 
 /** What the orders module needs to know of a product to price a line. */
-export interface PricingProduct {
-  readonly id: string;
-  readonly name: string;
-  readonly priceMinor: number;
-  readonly active: boolean;
-}
+export type PricingProduct = Pick<Product, 'id' | 'name' | 'priceMinor' | 'active'>;
 
 /** The catalog, as seen from orders. */
 export interface ProductCatalog {
-  /** @returns one entry per id in order, null for unknown ids. */
-  getForPricing(op: OpContext, ids: readonly string[]): Promise<(PricingProduct | null)[]>;
+  /**
+   * The products as the catalog has them (priced from, and shown in placeOrder's answer).
+   * @returns one entry per id in order, null for unknown ids.
+   */
+  getForPricing(op: OpContext, ids: readonly string[]): Promise<(Product | null)[]>;
 }
 
 /** The customers module, as seen from orders. */
@@ -89,10 +120,29 @@ export interface PaymentDecline extends AppError {
 /** A payment's state as far as the order is concerned. */
 export type PaymentState = 'PENDING' | 'SUCCEEDED' | 'DECLINED' | 'VOIDED' | 'REFUNDED';
 
+/**
+ * The provider's answer to a charge, not recorded yet: SUCCEEDED with its charge id, or DECLINED
+ * with the provider's reason and the decline the customer is told.
+ */
+export type ChargeAnswer =
+  | { readonly outcome: 'SUCCEEDED'; readonly chargeId: string }
+  | { readonly outcome: 'DECLINED'; readonly code: string; readonly message: string; readonly decline: PaymentDecline };
+
 /** The payments module, as seen from orders. */
 export interface OrderPayments {
-  /** Charges the order's total exactly once per order. */
-  charge(op: OpContext, request: { orderId: string; amountMinor: number; currency: string }): Promise<Result<unknown, PaymentDecline>>;
+  /**
+   * Sends the charge of an order whose PENDING payment is committed (written with the order, see
+   * {@link OrdersTransaction.insertOrder}), with the key derived from the order, so the provider
+   * charges at most once however often it is sent. The answer is the caller's to record.
+   * @throws when the outcome is unknown (provider unreachable, timed out): the payment stays PENDING.
+   */
+  sendCharge(op: OpContext, request: { orderId: string; amountMinor: number; currency: string }): Promise<ChargeAnswer>;
+  /**
+   * Settles an answer that could not be recorded with the order's change (the payment or the order
+   * had moved on): records it if the payment is still PENDING, refunds a charge of a payment VOIDED
+   * meanwhile. @returns the payment, or the decline (also for a VOIDED one).
+   */
+  settleCharge(op: OpContext, request: { orderId: string; answer: ChargeAnswer }): Promise<Result<unknown, PaymentDecline>>;
   /** Refunds the order's charge if there is one; a no-op otherwise. Idempotent. */
   refund(op: OpContext, request: { orderId: string }): Promise<void>;
   /** The decline recorded for an order, if its payment was declined (or voided). */

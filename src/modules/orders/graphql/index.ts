@@ -5,7 +5,7 @@ import type { CommonRefs } from '../../../graphql/common.ts';
 import type { GraphQLContext } from '../../../graphql/context.ts';
 import type { Payment } from '../../payments/public.ts';
 import { registerOrderErrors } from './order.errors.ts';
-import { registerOrderMutations } from './order.mutations.ts';
+import { registerOrderMutations, type LoadableById } from './order.mutations.ts';
 import { registerOrderStatusChange } from './order-status-change.type.ts';
 import { registerOrderStatusSubscription } from './order-status.subscription.ts';
 import { registerOrderStatus } from './order-status.type.ts';
@@ -15,8 +15,9 @@ import { registerDeclinedPaymentOrder, registerOrder, registerOrderLine, registe
 export interface OrdersGraphQLDeps {
   // biome-ignore lint: refs of other modules are opaque here
   readonly Customer: ObjectRef<any, any>;
+  /** The catalog's Product node (its DataLoader is primed by placeOrder). */
   // biome-ignore lint: refs of other modules are opaque here
-  readonly Product: ObjectRef<any, any>;
+  readonly Product: ObjectRef<any, any> & LoadableById;
   readonly Payment: ObjectRef<any, Payment>;
   /**
    * Payments of orders the viewer may see, for `Order.payment` (the payments module's
@@ -45,7 +46,7 @@ export function registerOrdersGraphQL(builder: Builder, common: CommonRefs, refs
   const OrderStatusChange = registerOrderStatusChange(builder, { Order, OrderStatus });
   registerOrderQueries(builder, common, { Order, OrderStatus, Customer: refs.Customer });
   registerDeclinedPaymentOrder(builder, { Order, PaymentDeclinedError: refs.PaymentDeclinedErrorRef });
-  registerOrderMutations(builder, { Order, OrderStatus, PaymentDeclinedError: refs.PaymentDeclinedError });
+  registerOrderMutations(builder, { Order, OrderStatus, Product: refs.Product, PaymentDeclinedError: refs.PaymentDeclinedError });
   registerOrderStatusSubscription(builder, OrderStatusChange);
   return { Order, OrderStatus };
 }

@@ -3,13 +3,22 @@ import { unwrap } from '../../../platform/result.ts';
 import type { Builder } from '../../../graphql/builder.ts';
 import { parseGlobalId } from '../../../graphql/global-id.ts';
 import { IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
+import type { GraphQLContext } from '../../../graphql/context.ts';
+import type { PlacedOrder } from '../public.ts';
 import type { OrderStatusRef } from './order-status.type.ts';
-import type { OrderRef } from './order.type.ts';
+import { orderLinesLoader, type OrderRef } from './order.type.ts';
+
+/** A ref whose objects load through a per-operation DataLoader keyed by id (a Pothos loadable node). */
+export interface LoadableById {
+  getDataloader(ctx: object): { prime(id: string, value: never): unknown };
+}
 
 /** What the order mutations point at. */
 export interface OrderMutationRefs {
   readonly Order: OrderRef;
   readonly OrderStatus: OrderStatusRef;
+  /** The catalog's Product node, primed with the products placeOrder read. */
+  readonly Product: LoadableById;
   /** Error class of a declined payment (payments module), a member of placeOrder's result union. */
   // biome-ignore lint: the class's constructor arguments are the payments module's business
   readonly PaymentDeclinedError: new (...args: any[]) => AppError & { orderId: string };
@@ -45,6 +54,16 @@ function registerOrderMutationInputs(builder: Builder, OrderStatus: OrderStatusR
 }
 
 /**
+ * Primes the operation's loaders with what placeOrder read and wrote, so that its answer's
+ * `lines { product }` reads nothing again (issue 12).
+ */
+function primeAnswer(ctx: GraphQLContext, Product: LoadableById, placed: PlacedOrder): void {
+  orderLinesLoader(ctx).prime(placed.order.id, [...placed.lines]);
+  const products = Product.getDataloader(ctx);
+  for (const product of placed.products) products.prime(product.id, product as never);
+}
+
+/**
  * Registers `placeOrder`, `cancelOrder` and `updateOrderStatus`; each answers a result union of the
  * order (under `order`) or a typed error.
  */
@@ -68,7 +87,8 @@ export function registerOrderMutations(builder: Builder, refs: OrderMutationRefs
           if (!productId) throw ValidationError.of(['input', 'lines', String(index), 'productId'], 'no such product');
           return { productId, quantity: line.quantity };
         });
-        return unwrap(await ctx.orders.placeOrder(ctx.op, { lines, idempotencyKey: input.idempotencyKey }));
+        const placing = { lines, idempotencyKey: input.idempotencyKey };
+        return unwrap(await ctx.orders.placeOrder(ctx.op, placing, (placed) => primeAnswer(ctx, refs.Product, placed)));
       },
     }),
   );

@@ -1,10 +1,12 @@
 import type { ObjectRef } from '@pothos/core';
+import { dataloaderGetter } from '@pothos/plugin-dataloader';
 import { NotFoundError } from '../../../platform/errors.ts';
 import type { Builder } from '../../../graphql/builder.ts';
 import type { CommonRefs } from '../../../graphql/common.ts';
 import type { GraphQLContext } from '../../../graphql/context.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
 import { requireGlobalId } from '../../../graphql/global-id.ts';
+import { selectsField, type SelectionInfo } from '../../../graphql/selection.ts';
 import type { PageArgs } from '../../../platform/pagination.ts';
 import type { Payment } from '../../payments/public.ts';
 import type { Order, OrderLine } from '../domain/order.ts';
@@ -32,6 +34,17 @@ export function registerOrderLine(
     }),
   });
 }
+
+/**
+ * The lines of the operation's orders behind `Order.lines`: one read per batch, for the operation
+ * (a DataLoader on the context). placeOrder primes it with the lines it wrote, so its answer reads none.
+ */
+export const orderLinesLoader = dataloaderGetter<string, OrderLine[], string>(
+  undefined,
+  (orderIds, ctx) => (ctx as GraphQLContext).orders.getOrderLines((ctx as GraphQLContext).op, orderIds),
+  undefined,
+  false,
+);
 
 /** What Order's fields point at outside this file. */
 export interface OrderTypeRefs {
@@ -61,11 +74,7 @@ export function registerOrder(builder: Builder, common: CommonRefs, refs: OrderT
       number: t.exposeInt('number', { description: 'Sequential order number, for humans.' }),
       // Through the Customer loader; the owner of a visible order is always visible to the viewer.
       customer: t.field({ type: refs.Customer, resolve: (order) => order.customerId }),
-      lines: t.loadableList({
-        type: refs.OrderLine,
-        load: (orderIds: string[], ctx) => ctx.orders.getOrderLines(ctx.op, orderIds),
-        resolve: (order) => order.id,
-      }),
+      lines: t.field({ type: [refs.OrderLine], resolve: (order, _args, ctx) => orderLinesLoader(ctx).load(order.id) }),
       subtotal: t.field({ type: common.Money, resolve: (o) => ({ minor: o.subtotalMinor, currency: o.currency }) }),
       discountPercent: t.exposeInt('discountPercent', { description: 'Tier discount applied when the order was placed.' }),
       discount: t.field({ type: common.Money, resolve: (o) => ({ minor: o.discountMinor, currency: o.currency }) }),
@@ -144,17 +153,22 @@ function toOrderFilter(filter: OrderFilterArg | null | undefined): OrderFilter {
   };
 }
 
-/** One page of orders through the listOrders use case; `orderBy.direction` defaults to DESC. */
+/**
+ * One page of orders through the listOrders use case; `orderBy.direction` defaults to DESC. The
+ * page is counted by its own statement when the selection reads `totalCount`.
+ */
 async function orderPage(
   ctx: GraphQLContext,
   args: PageArgs & { readonly orderBy?: { readonly field: OrderOrder['field']; readonly direction?: OrderOrder['direction'] | null } | null },
   filter: OrderFilter,
+  info: SelectionInfo,
 ) {
   const page = await ctx.orders.listOrders(ctx.op, {
     first: args.first,
     after: args.after,
     last: args.last,
     before: args.before,
+    withTotalCount: selectsField(info, 'totalCount'),
     filter,
     ...(args.orderBy ? { orderBy: { field: args.orderBy.field, direction: args.orderBy.direction ?? 'DESC' } } : {}),
   });
@@ -209,7 +223,7 @@ export function registerOrderQueries(
         filter: t.arg({ type: inputs.OrderFilter, required: false }),
         orderBy: t.arg({ type: inputs.OrderOrder, required: false }),
       },
-      resolve: (_root, args, ctx) => orderPage(ctx, args, toOrderFilter(args.filter)),
+      resolve: (_root, args, ctx, info) => orderPage(ctx, args, toOrderFilter(args.filter), info),
     }),
   }));
 
@@ -219,7 +233,7 @@ export function registerOrderQueries(
       type: refs.Order,
       description: "This customer's orders, newest first.",
       args: { orderBy: t.arg({ type: inputs.OrderOrder, required: false }) },
-      resolve: (customer, args, ctx) => orderPage(ctx, args, { customerId: customer.id }),
+      resolve: (customer, args, ctx, info) => orderPage(ctx, args, { customerId: customer.id }, info),
     }),
   );
 }

@@ -1,10 +1,17 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { StockReservations } from '../../catalog/public.ts';
+import type { EntityManager, InferEntity } from '@mikro-orm/postgresql';
+import { compileSelect, mapRows, slot } from '../../../platform/db/compiled-select.ts';
+import type { SqlFragment } from '../../../platform/db/sql-fragment.ts';
+import { execute, fragmentOf, perOrm, sqlNames } from '../../../platform/db/sql-parts.ts';
 import { err, type Result } from '../../../platform/result.ts';
+import type { StockReservations } from '../../catalog/public.ts';
+import type { PaymentStatements } from '../../payments/public.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
-import type { OrdersTransaction, OrdersUnitOfWork } from '../application/ports.ts';
-import { toOrder } from './mikro-orm-order-repository.ts';
+import type { ChargeAnswer, OrdersTransaction, OrdersUnitOfWork, PaymentAnswerRecorded } from '../application/ports.ts';
 import { ORDER_STATUS_TOPIC, toWireChange, type WireChange } from './event-target-order-events.ts';
+import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './order.entities.ts';
+import { OutboxRecord } from './outbox.entity.ts';
+
+type OrderRecordShape = InferEntity<typeof OrderRecord>;
 
 /** Carries an error result out of `em.transactional` so that MikroORM rolls back. */
 class Rollback<E> extends Error {
@@ -19,6 +26,8 @@ class Rollback<E> extends Error {
 export interface OrdersUnitOfWorkOptions {
   /** The catalog's conditional stock updates, bound to the transaction's EntityManager. */
   readonly stockReservations: (em: EntityManager) => StockReservations;
+  /** The payments module's writes, embedded in this module's statements. */
+  readonly paymentStatements: (em: EntityManager) => PaymentStatements;
   /**
    * Serialises a change for the outbox; the default is the plain wire shape, and the module adds
    * the operation's trace context to it (so delivery spans link to the request that made it).
@@ -26,13 +35,62 @@ export interface OrdersUnitOfWorkOptions {
   readonly wire?: (change: OrderStatusChange) => WireChange;
 }
 
-/** {@link OrdersUnitOfWork} as a MikroORM transaction on a fork of the request's EntityManager. */
+/**
+ * The orders module's write statements, built once per ORM: the order insert that claims the
+ * idempotency key by MikroORM's QueryBuilder, and, hand-written with the table and column names of
+ * the entity metadata (ADR 0011), what the QueryBuilder cannot attach: the status update guarded by
+ * another CTE, and the rows written only when the order row was (`insert … select … from` the CTE
+ * that wrote it): lines, history entry, outbox event. Composed into one statement each because a
+ * round trip per row was most of placeOrder (issue 12).
+ */
+const writeStatements = perOrm((em) => {
+  const o = sqlNames(em, OrderRecord);
+  const l = sqlNames(em, OrderLineRecord);
+  const h = sqlNames(em, OrderStatusChangeRecord);
+  const x = sqlNames(em, OutboxRecord);
+  const orderProperties = ['id', 'number', 'customerId', 'idempotencyKey', 'requestHash', 'status', 'currency', 'subtotalMinor', 'discountPercent', 'discountMinor', 'totalMinor', 'version', 'createdAt', 'updatedAt'] as const;
+  const [id, version, customerId] = [o.column('id'), o.column('version'), o.column('customerId')];
+  /** History entry and outbox event of the order row `cte` returned (none when it returned none). */
+  const changeRows = (cte: string) => ({
+    history: `insert into ${h.table} (${h.columns('orderId', 'version', 'customerId', 'from', 'to', 'actor', 'reason', 'at')})
+      select c.${id}, c.${version}, c.${customerId}, ?, ?, ?, ?, ? from ${cte} c`,
+    outbox: `insert into ${x.table} (${x.columns('topic', 'aggregateId', 'version', 'payload', 'createdAt')})
+      select ?, c.${id}, c.${version}, ?::jsonb, ? from ${cte} c`,
+  });
+  return {
+    // ON CONFLICT keeps the statement whole: a racing twin blocks on the unique index until the
+    // winner commits, then inserts nothing, and neither do the rows that select from it.
+    insertOrder: compileSelect(em, OrderRecord, (qb) =>
+      qb
+        .insert(Object.fromEntries(orderProperties.filter((p) => p !== 'number').map((p) => [p, slot(p)])) as never)
+        .onConflict(['customerId', 'idempotencyKey'])
+        .ignore()
+        .returning(['id', 'number', 'version', 'customerId']) as never,
+    ),
+    /** The lines of the order `new_order` returned; the values list's types are the columns'. */
+    insertLines: (count: number) =>
+      `insert into ${l.table} (${l.columns('orderId', 'position', 'productId', 'productName', 'quantity', 'unitPriceMinor', 'lineTotalMinor')})
+        select n.${id}, v.* from new_order n
+        cross join (values ${Array.from({ length: count }, () => '(?::integer, ?::uuid, ?::text, ?::integer, ?::bigint, ?::bigint)').join(', ')}) as v`,
+    created: changeRows('new_order'),
+    /** What the composed insert answers: the order's number, assigned by the database (no row: a duplicate key). */
+    placed: `select n.${o.column('number')} as number from new_order n`,
+    /** The optimistic-lock update of a status change; with `guard`, only if that CTE returned a row. */
+    moveOrder: (guard?: string) =>
+      `update ${o.table} set ${o.column('status')} = ?, ${version} = ?, ${o.column('updatedAt')} = ?
+        where ${id} = ? and ${version} = ? and ${o.column('status')} = ?${guard ? ` and exists (select 1 from ${guard})` : ''}
+        returning ${o.columns(...orderProperties)}`,
+    moved: changeRows('moved'),
+  };
+});
+
+/** {@link OrdersUnitOfWork} as MikroORM transactions (and single statements) on the request's EntityManager. */
 export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
   readonly #em: EntityManager;
   readonly #options: Required<OrdersUnitOfWorkOptions>;
   constructor(em: EntityManager, options: OrdersUnitOfWorkOptions) {
     this.#em = em;
-    this.#options = { stockReservations: options.stockReservations, wire: options.wire ?? toWireChange };
+    this.#options = { ...options, wire: options.wire ?? toWireChange };
   }
 
   async transaction<T, E>(work: (tx: OrdersTransaction) => Promise<Result<T, E>>): Promise<Result<T, E>> {
@@ -47,83 +105,121 @@ export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
       throw error;
     }
   }
+
+  async recordPaymentAnswer(change: OrderStatusChange, answer: ChargeAnswer, release: readonly { productId: string; quantity: number }[]): Promise<PaymentAnswerRecorded> {
+    const record = async (em: EntityManager): Promise<PaymentAnswerRecorded> => {
+      const recorded = this.#options.paymentStatements(em).recordAnswer(change.orderId, answer, change.at);
+      const [row] = await execute<Record<string, unknown> & { recorded: number }>(em, statusChange(em, change, this.#options.wire, recorded));
+      const order = row?.id ? toOrder(em, row) : undefined;
+      return { recorded: Number(row?.recorded) > 0, order };
+    };
+    // One statement is one transaction: the usual case (PAID) needs no BEGIN/COMMIT. A decline
+    // puts the stock back too, a second statement (the catalog's), so it takes a transaction.
+    if (release.length === 0) return record(this.#em);
+    return this.#em.transactional(async (txEm) => {
+      const done = await record(txEm);
+      if (done.order) await this.#options.stockReservations(txEm).release(release);
+      return done;
+    });
+  }
 }
 
-const ORDER_COLUMNS = `id, number, customer_id as "customerId", idempotency_key as "idempotencyKey", request_hash as "requestHash",
-  status, currency, subtotal_minor as "subtotalMinor", discount_percent as "discountPercent", discount_minor as "discountMinor",
-  total_minor as "totalMinor", version, created_at as "createdAt", updated_at as "updatedAt"`;
+/**
+ * One status change as one statement: the order's optimistic-lock update, and from its returned
+ * row the history entry and outbox event. With `guard` (a payment statement returning a row when it
+ * applied), the order moves only if the guard applied, and the statement answers whether it did.
+ */
+function statusChange(em: EntityManager, change: OrderStatusChange, wire: (change: OrderStatusChange) => WireChange, guard?: SqlFragment): SqlFragment {
+  const statements = writeStatements(em);
+  const moved: SqlFragment = {
+    sql: statements.moveOrder(guard ? 'guard' : undefined),
+    params: [change.to, change.version, change.at, change.orderId, change.version - 1, change.from],
+  };
+  const parts: [string, SqlFragment][] = [
+    ['moved', moved],
+    ['history', { sql: statements.moved.history, params: [change.from, change.to, change.actor, change.reason, change.at] }],
+    ['outbox', { sql: statements.moved.outbox, params: [ORDER_STATUS_TOPIC, JSON.stringify(wire(change)), change.at] }],
+  ];
+  if (!guard) return withParts(parts, 'select * from moved');
+  // Exactly one row: whether the guard applied, and the moved order's columns (null when it did not move).
+  return withParts([['guard', guard], ...parts], 'select (select count(*) from guard) as recorded, m.* from (values (1)) as one (x) left join moved m on true');
+}
 
-/** The writes of one transaction, as plain SQL: conditional updates carry the concurrency rules. */
+/** `with <name> as (<part>), … <main>`: the parts' values in text order. */
+function withParts(parts: readonly (readonly [string, SqlFragment])[], main: string): SqlFragment {
+  return {
+    sql: `with ${parts.map(([name, part]) => `${name} as (${part.sql})`).join(',\n')}\n${main}`,
+    params: parts.flatMap(([, part]) => part.params),
+  };
+}
+
+/** An order row (column names) as the domain's Order, through MikroORM's result mapper. */
+function toOrder(em: EntityManager, row: Record<string, unknown>): Order {
+  const { recorded: _, ...columns } = row;
+  return mapRows<OrderRecordShape, Order>(em, OrderRecord, [columns])[0]!;
+}
+
+/** The writes of one transaction: statements composed so a write costs one round trip. */
 class SqlOrdersTransaction implements OrdersTransaction {
   readonly #em: EntityManager;
-  readonly #stock: StockReservations;
-  readonly #wire: (change: OrderStatusChange) => WireChange;
+  readonly #options: Required<OrdersUnitOfWorkOptions>;
+  #stock: StockReservations | undefined;
   constructor(em: EntityManager, options: Required<OrdersUnitOfWorkOptions>) {
     this.#em = em;
-    this.#stock = options.stockReservations(em);
-    this.#wire = options.wire;
+    this.#options = options;
   }
 
-  #execute<R>(sql: string, params: unknown[]): Promise<R[]> {
-    return this.#em.getConnection().execute<R[]>(sql, params, 'all', this.#em.getTransactionContext());
+  get #reservations(): StockReservations {
+    this.#stock ??= this.#options.stockReservations(this.#em);
+    return this.#stock;
   }
 
   reserveStock(lines: readonly { productId: string; quantity: number }[]) {
-    return this.#stock.reserve(lines);
+    return this.#reservations.reserve(lines);
+  }
+
+  reserveStockWithLevels(lines: readonly { productId: string; quantity: number }[]) {
+    return this.#reservations.reserveWithLevels(lines);
   }
 
   releaseStock(lines: readonly { productId: string; quantity: number }[]) {
-    return this.#stock.release(lines);
-  }
-
-  async insertOrder(order: Omit<Order, 'number'>, lines: readonly Omit<OrderLine, 'orderId'>[], created: OrderStatusChange) {
-    // ON CONFLICT keeps the transaction usable; a racing twin blocks on the unique index until the
-    // winner commits, then sees the conflict.
-    const rows = await this.#execute<Parameters<typeof toOrder>[0]>(
-      `insert into orders (id, customer_id, idempotency_key, request_hash, status, currency, subtotal_minor, discount_percent,
-         discount_minor, total_minor, version, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (customer_id, idempotency_key) do nothing
-       returning ${ORDER_COLUMNS}`,
-      [order.id, order.customerId, order.idempotencyKey, order.requestHash, order.status, order.currency, order.subtotalMinor,
-        order.discountPercent, order.discountMinor, order.totalMinor, order.version, order.createdAt, order.updatedAt],
-    );
-    const row = rows[0];
-    if (!row) return 'DUPLICATE_IDEMPOTENCY_KEY' as const;
-    const placeholders = lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-    await this.#execute(
-      `insert into order_lines (order_id, position, product_id, product_name, quantity, unit_price_minor, line_total_minor) values ${placeholders}`,
-      lines.flatMap((l) => [order.id, l.position, l.productId, l.productName, l.quantity, l.unitPriceMinor, l.lineTotalMinor]),
-    );
-    await this.#insertHistory(created);
-    return toOrder(row);
-  }
-
-  async saveStatusChange(change: OrderStatusChange): Promise<Order | undefined> {
-    const rows = await this.#execute<Parameters<typeof toOrder>[0]>(
-      `update orders set status = ?, version = ?, updated_at = ?
-        where id = ? and version = ? and status = ?
-        returning ${ORDER_COLUMNS}`,
-      [change.to, change.version, change.at, change.orderId, change.version - 1, change.from],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    await this.#insertHistory(change);
-    return toOrder(row);
+    return this.#reservations.release(lines);
   }
 
   /**
-   * The audit entry and, in the same transaction, its outbox event (published later by the relay):
-   * one statement, a data-modifying CTE, so a status change costs one round trip less (issue 6).
+   * One statement (issue 12): the order insert claims the idempotency key, and its lines, history
+   * entry, outbox event and PENDING payment are written only if it wrote the order row.
    */
-  async #insertHistory(change: OrderStatusChange): Promise<void> {
-    await this.#execute(
-      `with history as (
-         insert into order_status_history (order_id, version, customer_id, from_status, to_status, actor, reason, at)
-         values (?, ?, ?, ?, ?, ?, ?, ?))
-       insert into outbox (topic, aggregate_id, version, payload, created_at) values (?, ?, ?, ?::jsonb, ?)`,
-      [change.orderId, change.version, change.customerId, change.from, change.to, change.actor, change.reason, change.at,
-        ORDER_STATUS_TOPIC, change.orderId, change.version, JSON.stringify(this.#wire(change)), change.at],
+  async insertOrder(order: Omit<Order, 'number'>, lines: readonly Omit<OrderLine, 'orderId'>[], created: OrderStatusChange) {
+    const statements = writeStatements(this.#em);
+    // Nothing to charge, no payment (the payments module takes positive amounts only).
+    const payment: [string, SqlFragment][] =
+      order.totalMinor > 0
+        ? [['payment', this.#options.paymentStatements(this.#em).insertPending({ orderId: order.id, amountMinor: order.totalMinor, currency: order.currency }, order.createdAt, 'new_order')]]
+        : [];
+    const statement = withParts(
+      [
+        ['new_order', fragmentOf(statements.insertOrder, order)],
+        [
+          'lines',
+          {
+            sql: statements.insertLines(lines.length),
+            params: lines.flatMap((l) => [l.position, l.productId, l.productName, l.quantity, l.unitPriceMinor, l.lineTotalMinor]),
+          },
+        ],
+        ['history', { sql: statements.created.history, params: [created.from, created.to, created.actor, created.reason, created.at] }],
+        ['outbox', { sql: statements.created.outbox, params: [ORDER_STATUS_TOPIC, JSON.stringify(this.#options.wire(created)), created.at] }],
+        ...payment,
+      ],
+      statements.placed,
     );
+    const [row] = await execute<{ number: number | string }>(this.#em, statement);
+    if (!row) return 'DUPLICATE_IDEMPOTENCY_KEY' as const;
+    return { ...order, number: Number(row.number) };
+  }
+
+  async saveStatusChange(change: OrderStatusChange): Promise<Order | undefined> {
+    const [row] = await execute<Record<string, unknown>>(this.#em, statusChange(this.#em, change, this.#options.wire));
+    return row ? toOrder(this.#em, row) : undefined;
   }
 }

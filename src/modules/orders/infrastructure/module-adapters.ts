@@ -9,10 +9,7 @@ import type { CustomerDirectory, OrderPayments, ProductCatalog } from '../applic
 /** The catalog's public use cases, seen through the orders module's {@link ProductCatalog} port. */
 export function catalogAdapter(catalog: () => CatalogApi): ProductCatalog {
   return {
-    async getForPricing(op, ids) {
-      const products = await catalog().getProducts(op, ids);
-      return products.map((p) => (p ? { id: p.id, name: p.name, priceMinor: p.priceMinor, active: p.active } : null));
-    },
+    getForPricing: (op, ids) => catalog().getProducts(op, ids),
   };
 }
 
@@ -29,7 +26,12 @@ export function customersAdapter(customers: () => CustomersApi): CustomerDirecto
 /** The payments module's public use cases, seen through {@link OrderPayments}. */
 export function paymentsAdapter(payments: () => PaymentsApi): OrderPayments {
   return {
-    charge: (op, request) => payments().chargeOrder(op, request),
+    async sendCharge(op, request) {
+      const answer = await payments().sendCharge(op, request);
+      if (answer.outcome === 'SUCCEEDED') return answer;
+      return { ...answer, decline: new PaymentDeclinedError(request.orderId, answer.code, answer.message) };
+    },
+    settleCharge: (op, { orderId, answer }) => payments().settleCharge(op, { orderId, answer }),
     async refund(op, request) {
       await payments().refundOrder(op, request);
     },

@@ -1,5 +1,5 @@
 import type { CrashPoints } from '../../../platform/crash-points.ts';
-import { createChargeOrder } from './charge-order.ts';
+import { createChargeOrder, createSendCharge, createSettleCharge } from './charge-order.ts';
 import { createGetPaymentsByOrderIds } from './get-payments.ts';
 import { createListPaymentsToReconcile } from './list-payments-to-reconcile.ts';
 import type { PaymentProvider, PaymentRepository, PaymentsUnitOfWork } from './ports.ts';
@@ -25,8 +25,11 @@ export interface PaymentsApiDeps {
 /** The payments use cases for one operation; each takes the operation context first. */
 export function createPaymentsApi(deps: PaymentsApiDeps) {
   const { payments, provider, timeoutMs } = deps;
+  const charging = { payments, provider, timeoutMs, ...(deps.crashPoints ? { crashPoints: deps.crashPoints } : {}) };
   return {
-    chargeOrder: createChargeOrder({ payments, provider, timeoutMs, ...(deps.crashPoints ? { crashPoints: deps.crashPoints } : {}) }),
+    chargeOrder: createChargeOrder(charging),
+    sendCharge: createSendCharge(charging),
+    settleCharge: createSettleCharge(charging),
     refundOrder: createRefundOrder({ payments, provider, timeoutMs }),
     getPaymentsByOrderIds: createGetPaymentsByOrderIds({ payments }),
     reconcilePayment: createReconcilePayment({ payments, provider, timeoutMs }),

@@ -1,3 +1,4 @@
+import type { SqlFragment } from '../../../platform/db/sql-fragment.ts';
 import type { Payment } from '../domain/payment.ts';
 
 /** A charge as sent to the provider. Amounts are integer minor units of `currency`. */
@@ -112,4 +113,27 @@ export interface ProviderEventLog {
 /** Runs work in one database transaction: committed when it returns, rolled back when it throws. */
 export interface PaymentsUnitOfWork {
   transaction<T>(work: (tx: { payments: PaymentRepository; events: ProviderEventLog }) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Payment writes as SQL another module embeds in one statement of its own (a data-modifying CTE),
+ * so the payment and that module's rows change in one round trip and one transaction: the orders
+ * module writes an order together with its PENDING payment, and records the provider's answer
+ * together with the order's status change (issue 12). Built by the payments module on its table.
+ */
+export interface PaymentStatements {
+  /**
+   * Inserts the order's PENDING payment (idempotency key derived from the order id, amount in
+   * integer minor units of `currency`) with its first attempt counted at `at`: committed, it puts
+   * the charge on record before the provider is called (ADR 7). Written only if the CTE named
+   * `onlyIf` of the embedding statement returned a row (the order's own insert, which writes
+   * nothing for a key already used). Returns no rows.
+   */
+  insertPending(input: { readonly orderId: string; readonly amountMinor: number; readonly currency: string }, at: Date, onlyIf: string): SqlFragment;
+  /**
+   * Records the provider's answer on the order's payment if it is still PENDING (SUCCEEDED with
+   * the charge id, or DECLINED with the reason); `at` becomes `updatedAt`. Returns one row when it
+   * did, none when the payment had moved on (settled by a webhook, or VOIDED by the reconciler).
+   */
+  recordAnswer(orderId: string, answer: ChargeOutcome, at: Date): SqlFragment;
 }

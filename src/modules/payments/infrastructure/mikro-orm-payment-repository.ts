@@ -1,36 +1,32 @@
-import type { EntityManager, InferEntity } from '@mikro-orm/postgresql';
+import { raw, type EntityManager, type InferEntity } from '@mikro-orm/postgresql';
+import { compileSelect, preparedSelect, slot } from '../../../platform/db/compiled-select.ts';
+import { fragmentOf, perOrm, sqlNames } from '../../../platform/db/sql-parts.ts';
+import type { SqlFragment } from '../../../platform/db/sql-fragment.ts';
 import type { Payment } from '../domain/payment.ts';
-import type { PaymentRepository, PaymentsUnitOfWork, ProviderEventLog } from '../application/ports.ts';
+import { newPendingPayment } from '../application/charge-order.ts';
+import type { ChargeOutcome, PaymentRepository, PaymentStatements, PaymentsUnitOfWork, ProviderEventLog } from '../application/ports.ts';
 import { PaymentRecord, ProviderEventRecord } from './payment.entity.ts';
 
 type Row = InferEntity<typeof PaymentRecord>;
-/**
- * A row as MikroORM's QueryBuilder returns it with `execute('all')`: keys mapped to property names,
- * but no entity hydration, so the `bigint` column stays the driver's string (ADR 0008: hydration
- * cost about 1 ms per 50-row page here, the loader of `Order.payment`).
- */
-type PlainRow = Omit<Row, 'amountMinor'> & { readonly amountMinor: number | string };
 
-// The ORM hydrates NULL as undefined (forceUndefined) and plain rows carry null: the domain says null.
-const toPayment = (row: PlainRow): Payment => ({
-  id: row.id,
-  orderId: row.orderId,
-  idempotencyKey: row.idempotencyKey,
-  amountMinor: Number(row.amountMinor),
-  currency: row.currency,
-  status: row.status,
-  providerChargeId: row.providerChargeId ?? null,
-  providerRefundId: row.providerRefundId ?? null,
-  declineCode: row.declineCode ?? null,
-  declineMessage: row.declineMessage ?? null,
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-  refundedAt: row.refundedAt ?? null,
-  attemptCount: row.attemptCount,
-  lastAttemptAt: row.lastAttemptAt ?? null,
-  lastError: row.lastError ?? null,
-  refundRequestedAt: row.refundRequestedAt ?? null,
-});
+// Reads are statements MikroORM's QueryBuilder builds once (compiled-select.ts); the entity's
+// property names and types are the domain's, so its plain rows (NULL as null) are payments as they
+// come (`Order.payment`'s DataLoader reads through findByOrderIds; no entity per row, ADR 0011).
+const paymentsOfOrders = preparedSelect(PaymentRecord, (qb) => qb.select('*').where({ orderId: { $in: [slot('orderIds')] } }));
+const stalePending = preparedSelect(PaymentRecord, (qb) =>
+  qb
+    .select('*')
+    .where({ status: 'PENDING', updatedAt: { $lt: slot('before') } })
+    .orderBy({ createdAt: 'asc' })
+    .limit(slot<number>('limit')),
+);
+const unfinishedRefunds = preparedSelect(PaymentRecord, (qb) =>
+  qb
+    .select('*')
+    .where({ status: { $in: ['SUCCEEDED', 'VOIDED'] }, refundRequestedAt: { $ne: null, $lt: slot('before') } })
+    .orderBy({ refundRequestedAt: 'asc' })
+    .limit(slot<number>('limit')),
+);
 
 /**
  * {@link PaymentRepository} on MikroORM. Reads bypass the identity map and return plain payments;
@@ -45,18 +41,12 @@ export class MikroOrmPaymentRepository implements PaymentRepository {
 
   async findByOrderIds(orderIds: readonly string[]): Promise<Payment[]> {
     if (orderIds.length === 0) return [];
-    const rows = await this.#plain().where({ orderId: { $in: [...orderIds] } }).execute<PlainRow[]>('all');
-    return rows.map(toPayment);
+    return paymentsOfOrders.all(this.#em, { orderIds });
   }
 
   async findByOrderId(orderId: string): Promise<Payment | null> {
-    const [row] = await this.#plain().where({ orderId }).execute<PlainRow[]>('all');
-    return row ? toPayment(row) : null;
-  }
-
-  /** Plain-object reads: the QueryBuilder maps columns to properties without hydrating entities. */
-  #plain() {
-    return this.#em.createQueryBuilder(PaymentRecord).select('*');
+    const [payment] = await paymentsOfOrders.all(this.#em, { orderIds: [orderId] });
+    return payment ?? null;
   }
 
   async insertPending(payment: Payment & { readonly status: 'PENDING' }): Promise<boolean> {
@@ -72,14 +62,13 @@ export class MikroOrmPaymentRepository implements PaymentRepository {
 
   async markSucceeded(id: string, chargeId: string, at: Date): Promise<Payment | undefined> {
     // RETURNING hands back the stored row: the charge flow answers with it without a second read (issue 6).
-    const rows = await this.#em.getConnection().execute<Record<string, unknown>[]>(
-      `update payments set status = 'SUCCEEDED', provider_charge_id = ?, updated_at = ? where id = ? and status = 'PENDING' returning *`,
-      [chargeId, at, id],
-      'all',
-      this.#em.getTransactionContext(),
-    );
-    const row = rows[0];
-    return row ? toPayment(this.#em.map(PaymentRecord, row) as Row) : undefined;
+    const [row] = await this.#em
+      .createQueryBuilder(PaymentRecord)
+      .update({ status: 'SUCCEEDED', providerChargeId: chargeId, updatedAt: at })
+      .where({ id, status: 'PENDING' })
+      .returning('*' as never)
+      .execute<Payment[]>('all');
+    return row;
   }
 
   async markDeclined(id: string, code: string, message: string, at: Date): Promise<boolean> {
@@ -112,12 +101,9 @@ export class MikroOrmPaymentRepository implements PaymentRepository {
   }
 
   async recordAttempt(id: string, at: Date): Promise<void> {
-    await this.#em.getConnection().execute(
-      'update payments set attempt_count = attempt_count + 1, last_attempt_at = ?, updated_at = ? where id = ?',
-      [at, at, id],
-      'run',
-      this.#em.getTransactionContext(),
-    );
+    // Counted in the database, so concurrent attempts (a retry racing the reconciler) both count.
+    const attemptCount = raw(`${sqlNames(this.#em, PaymentRecord).column('attemptCount')} + 1`);
+    await this.#em.nativeUpdate(PaymentRecord, { id }, { attemptCount, lastAttemptAt: at, updatedAt: at } as never);
   }
 
   async recordAttemptError(id: string, message: string): Promise<void> {
@@ -128,22 +114,12 @@ export class MikroOrmPaymentRepository implements PaymentRepository {
     await this.#em.nativeUpdate(PaymentRecord, { id, refundRequestedAt: null }, { refundRequestedAt: at });
   }
 
-  async findStalePending(before: Date, limit: number): Promise<Payment[]> {
-    const rows = await this.#em.find(
-      PaymentRecord,
-      { status: 'PENDING', updatedAt: { $lt: before } },
-      { orderBy: { createdAt: 'asc' }, limit, disableIdentityMap: true },
-    );
-    return rows.map(toPayment);
+  findStalePending(before: Date, limit: number): Promise<Payment[]> {
+    return stalePending.all(this.#em, { before, limit });
   }
 
-  async findUnfinishedRefunds(before: Date, limit: number): Promise<Payment[]> {
-    const rows = await this.#em.find(
-      PaymentRecord,
-      { status: { $in: ['SUCCEEDED', 'VOIDED'] }, refundRequestedAt: { $ne: null, $lt: before } },
-      { orderBy: { refundRequestedAt: 'asc' }, limit, disableIdentityMap: true },
-    );
-    return rows.map(toPayment);
+  findUnfinishedRefunds(before: Date, limit: number): Promise<Payment[]> {
+    return unfinishedRefunds.all(this.#em, { before, limit });
   }
 }
 
@@ -174,5 +150,50 @@ export class MikroOrmPaymentsUnitOfWork implements PaymentsUnitOfWork {
 
   transaction<T>(work: (tx: { payments: PaymentRepository; events: ProviderEventLog }) => Promise<T>): Promise<T> {
     return this.#em.transactional((txEm) => work({ payments: new MikroOrmPaymentRepository(txEm), events: new MikroOrmProviderEventLog(txEm) }));
+  }
+}
+
+/**
+ * The statements of {@link MikroOrmPaymentStatements}, built once per ORM from the entity metadata
+ * (building a QueryBuilder statement costs ~100 µs of CPU, measured: two per placeOrder). The
+ * answer's updates are MikroORM's QueryBuilder, conditional on PENDING like the repository's
+ * `mark…` updates; the pending insert is hand-written (ADR 0011): `insert … select … where exists`
+ * on the embedding statement's CTE, which the QueryBuilder's insert cannot express.
+ */
+const compiledStatements = perOrm((em) => {
+  const { table, columns } = sqlNames(em, PaymentRecord);
+  const pending = columns('id', 'orderId', 'idempotencyKey', 'amountMinor', 'currency', 'status', 'createdAt', 'updatedAt', 'attemptCount', 'lastAttemptAt');
+  return {
+    insertPending: (onlyIf: string) =>
+      `insert into ${table} (${pending}) select ?, ?, ?, ?, ?, 'PENDING', ?, ?, 1, ? where exists (select 1 from ${em.getPlatform().quoteIdentifier(onlyIf)})`,
+    succeeded: compileSelect(em, PaymentRecord, (qb) =>
+      qb.update({ status: 'SUCCEEDED', providerChargeId: slot('chargeId'), updatedAt: slot('at') }).where({ orderId: slot('orderId'), status: 'PENDING' }).returning(['id']) as never,
+    ),
+    declined: compileSelect(em, PaymentRecord, (qb) =>
+      qb
+        .update({ status: 'DECLINED', declineCode: slot('code'), declineMessage: slot('message'), updatedAt: slot('at') })
+        .where({ orderId: slot('orderId'), status: 'PENDING' })
+        .returning(['id']) as never,
+    ),
+  };
+});
+
+/** {@link PaymentStatements} on the `payments` table. */
+export class MikroOrmPaymentStatements implements PaymentStatements {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  insertPending(input: { readonly orderId: string; readonly amountMinor: number; readonly currency: string }, at: Date, onlyIf: string): SqlFragment {
+    const { id, orderId, idempotencyKey, amountMinor, currency } = newPendingPayment(input, at);
+    return { sql: compiledStatements(this.#em).insertPending(onlyIf), params: [id, orderId, idempotencyKey, amountMinor, currency, at, at, at] };
+  }
+
+  recordAnswer(orderId: string, answer: ChargeOutcome, at: Date): SqlFragment {
+    const statements = compiledStatements(this.#em);
+    return answer.outcome === 'SUCCEEDED'
+      ? fragmentOf(statements.succeeded, { orderId, chargeId: answer.chargeId, at })
+      : fragmentOf(statements.declined, { orderId, code: answer.code, message: answer.message, at });
   }
 }

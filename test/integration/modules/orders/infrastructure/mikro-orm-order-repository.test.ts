@@ -7,6 +7,7 @@ import type { OrderStatus } from '../../../../../src/modules/orders/domain/statu
 import type { OrderFilter, OrderOrder, OrdersTransaction } from '../../../../../src/modules/orders/application/ports.ts';
 import { MikroOrmOrderReader } from '../../../../../src/modules/orders/infrastructure/mikro-orm-order-repository.ts';
 import { createCatalogModule } from '../../../../../src/modules/catalog/module.ts';
+import { createPaymentsModule, SimulatedPaymentProvider } from '../../../../../src/modules/payments/module.ts';
 import { MikroOrmOrdersUnitOfWork } from '../../../../../src/modules/orders/infrastructure/mikro-orm-orders-unit-of-work.ts';
 import type { PageWindow } from '../../../../../src/platform/pagination.ts';
 import { err, ok } from '../../../../../src/platform/result.ts';
@@ -16,7 +17,11 @@ type DraftLine = Omit<OrderLine, 'orderId'>;
 
 const database = useTestDatabase();
 
-const uow = () => new MikroOrmOrdersUnitOfWork(database.orm.em.fork(), { stockReservations: createCatalogModule({ currency: 'USD' }).stockReservations });
+const uow = () =>
+  new MikroOrmOrdersUnitOfWork(database.orm.em.fork(), {
+    stockReservations: createCatalogModule({ currency: 'USD' }).stockReservations,
+    paymentStatements: createPaymentsModule({ provider: new SimulatedPaymentProvider({ latencyMs: 0, declineAboveMinor: Number.MAX_SAFE_INTEGER }), callBudgetMs: 1_000 }).paymentStatements,
+  });
 const reader = () => new MikroOrmOrderReader(database.orm.em.fork());
 const sql = <R = Record<string, unknown>>(query: string, params: unknown[] = []) => database.orm.em.fork().getConnection().execute<R[]>(query, params);
 

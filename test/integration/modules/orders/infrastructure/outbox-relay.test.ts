@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../../../support/eventually.ts';
+import { createStatementCounter } from '../../../../support/statement-counter.ts';
 import { useTestDatabase } from '../../../../support/test-database.ts';
 import { startOutboxRelay } from '../../../../../src/modules/orders/infrastructure/outbox-relay.ts';
 import { ORDER_STATUS_TOPIC, type WireChange } from '../../../../../src/modules/orders/infrastructure/event-target-order-events.ts';
@@ -71,5 +72,59 @@ describe('outbox relay', () => {
     relay.nudge();
     await eventually(() => published.length >= 35, { timeoutMs: 5_000, intervalMs: 10, what: '35 published changes' });
     expect(published.map((c) => c.version)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
+  });
+
+  it('claims, publishes and marks a batch in two statements (no transaction held open), and finds nothing in one', async () => {
+    const published: WireChange[] = [];
+    // No workers: only the batches asked for here run, each inside the counter's context.
+    const relay = relayInto(published, { concurrency: 0, batchSize: 10 });
+    const orders = [crypto.randomUUID(), crypto.randomUUID()];
+    for (const orderId of orders) for (let version = 1; version <= 2; version += 1) await commitChange(orderId, version);
+    const counter = createStatementCounter();
+    counter.install();
+    try {
+      const first = await counter.measure(() => relay.relayOnce());
+      const second = await counter.measure(() => relay.relayOnce());
+      const empty = await counter.measure(() => relay.relayOnce());
+      // A batch takes one row per order (the next version waits for the first to be marked).
+      expect([first.result, second.result, empty.result]).toEqual([2, 2, 0]);
+      expect([first.statements, second.statements, empty.statements]).toEqual([2, 2, 1]);
+      expect(first.texts.some((sql) => /^\s*(begin|commit)/i.test(sql))).toBe(false);
+    } finally {
+      counter.restore();
+    }
+    for (const orderId of orders) expect(published.filter((c) => c.orderId === orderId).map((c) => c.version)).toEqual([1, 2]);
+  });
+
+  it('gives a batch whose publishing failed back at once, and a claim left by a dead worker after it expires', async () => {
+    const orderId = crypto.randomUUID();
+    await commitChange(orderId, 1);
+    let failing = true;
+    const published: WireChange[] = [];
+    const relay = startOutboxRelay({
+      em: () => database.orm.em.fork(),
+      sink: {
+        async publishWire(change) {
+          if (failing) throw new Error('pub/sub down');
+          published.push(change);
+        },
+      },
+      logger: createLogger('silent'),
+      concurrency: 0,
+      batchSize: 10,
+      pollIntervalMs: 60_000,
+      claimMs: 200,
+    });
+    await expect(relay.relayOnce()).rejects.toThrow('pub/sub down');
+    failing = false;
+    expect(await relay.relayOnce()).toBe(1);
+    expect(published.map((c) => c.version)).toEqual([1]);
+
+    // A worker that claimed and died: its rows wait for the claim to expire, then go out again.
+    await commitChange(orderId, 2);
+    await database.orm.em.fork().getConnection().execute("update outbox set claimed_until = now() + interval '300 milliseconds' where aggregate_id = ? and version = 2", [orderId]);
+    expect(await relay.relayOnce()).toBe(0);
+    await eventually(async () => (await relay.relayOnce()) === 1, { timeoutMs: 5_000, intervalMs: 50, what: 'the expired claim to be taken again' });
+    expect(published.map((c) => c.version)).toEqual([1, 2]);
   });
 });
