@@ -31,9 +31,12 @@ export type ScopeWith<M extends readonly ScopedModule<string, unknown>[]> = Requ
   readonly [K in M[number] as K['name']]: ReturnType<K['forRequest']>;
 };
 
+/** Where a scope keeps the parts its getters built. */
+const SLOTS = Symbol('scope parts');
+
 /**
  * Makes scopes whose `em` and module APIs are ordinary getters, built on first read and then
- * kept as plain values: a subscription holds its scope for its whole life, so building every module
+ * kept: a subscription holds its scope for its whole life, so building every module
  * per socket cost memory for nothing (issue 6), and `console.log` or a stack trace shows a plain
  * object, not a proxy. `decorate` wraps each module API once when it is built (tracing, metrics).
  *
@@ -49,24 +52,25 @@ export function createScopeFactory<M extends readonly ScopedModule<string, unkno
   decorate: (module: string, api: object) => object = (_module, api) => api,
 ): (op: OpContext, client?: ClientInfo, target?: object) => ScopeWith<M> {
   const descriptors: PropertyDescriptorMap = {};
-  // Each getter replaces itself with a data property on the scope, so it runs once per scope.
+  // Each getter builds its part once per scope and keeps it in the scope's slots (redefining the
+  // property instead costs microseconds per scope and turns the object into a slow one).
   const memo = (name: string, build: (scope: RequestScope) => unknown) => {
     descriptors[name] = {
       configurable: true,
       enumerable: false,
-      get(this: RequestScope) {
-        const value = build(this);
-        Object.defineProperty(this, name, { value, configurable: true, enumerable: false });
-        return value;
+      get(this: RequestScope & { [SLOTS]: Record<string, unknown> }) {
+        const slots = this[SLOTS];
+        return name in slots ? slots[name] : (slots[name] = build(this));
       },
     };
   };
   memo('em', () => fork());
   for (const module of modules) memo(module.name, (scope) => decorate(module.name, module.forRequest(scope) as object));
   return (op, client, target = {}) => {
-    const scope = Object.defineProperties(target, descriptors) as { op: OpContext; client: ClientInfo | undefined };
+    const scope = Object.defineProperties(target, descriptors) as { op: OpContext; client: ClientInfo | undefined; [SLOTS]: Record<string, unknown> };
     scope.op = op;
     scope.client = client;
+    scope[SLOTS] = {};
     return scope as unknown as ScopeWith<M>;
   };
 }
