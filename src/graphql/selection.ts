@@ -1,4 +1,5 @@
 import { Kind, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { PageArgs } from '../platform/pagination.ts';
 
 /** The parts of a resolver's `info` that {@link selectsField} reads (graphql-js and graphql-jit both hand them over). */
 export interface SelectionInfo {
@@ -24,4 +25,12 @@ export function selectsField(info: SelectionInfo, name: string): boolean {
       return visit(info.fragments[fragment]?.selectionSet);
     }) ?? false;
   return info.fieldNodes.some((node) => visit(node.selectionSet));
+}
+
+/**
+ * The page a Relay connection field asks for: its `first`/`after`/`last`/`before` arguments, and
+ * `withTotalCount` when its selection reads `totalCount`.
+ */
+export function pageArgsOf(args: PageArgs, info: SelectionInfo): PageArgs {
+  return { first: args.first, after: args.after, last: args.last, before: args.before, withTotalCount: selectsField(info, 'totalCount') };
 }

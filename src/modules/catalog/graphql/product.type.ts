@@ -4,7 +4,7 @@ import type { Builder } from '../../../graphql/builder.ts';
 import type { CommonRefs } from '../../../graphql/common.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
 import { requireGlobalId } from '../../../graphql/global-id.ts';
-import { selectsField } from '../../../graphql/selection.ts';
+import { pageArgsOf } from '../../../graphql/selection.ts';
 import type { Product } from '../domain/product.ts';
 import type { ProductFilter } from '../public.ts';
 
@@ -109,11 +109,7 @@ export function registerProductQueries(builder: Builder, common: CommonRefs, Pro
       resolve: async (_root, args, ctx, info) => {
         const filter = toProductFilter(args.filter ?? {}, currency);
         const page = await ctx.catalog.listProducts(ctx.op, {
-          first: args.first,
-          after: args.after,
-          last: args.last,
-          before: args.before,
-          withTotalCount: selectsField(info, 'totalCount'),
+          ...pageArgsOf(args, info),
           filter,
           ...(args.orderBy ? { orderBy: { field: args.orderBy.field, direction: args.orderBy.direction ?? 'ASC' } } : {}),
         });

@@ -1,6 +1,6 @@
 import type { Builder } from '../../../graphql/builder.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
-import { selectsField } from '../../../graphql/selection.ts';
+import { pageArgsOf } from '../../../graphql/selection.ts';
 import { CUSTOMER_ROLES, CUSTOMER_TIERS, discountPercentOf, type Customer } from '../domain/customer.ts';
 
 /**
@@ -61,11 +61,7 @@ export function registerCustomerQueries(builder: Builder, Customer: CustomerRef)
       description: 'Admin: every account, oldest first.',
       resolve: async (_root, args, ctx, info) => {
         const page = await ctx.customers.listCustomers(ctx.op, {
-          first: args.first,
-          after: args.after,
-          last: args.last,
-          before: args.before,
-          withTotalCount: selectsField(info, 'totalCount'),
+          ...pageArgsOf(args, info),
         });
         if (!page.ok) throw toGraphQLError(page.error);
         return page.value;

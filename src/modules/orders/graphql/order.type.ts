@@ -6,7 +6,7 @@ import type { CommonRefs } from '../../../graphql/common.ts';
 import type { GraphQLContext } from '../../../graphql/context.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
 import { requireGlobalId } from '../../../graphql/global-id.ts';
-import { selectsField, type SelectionInfo } from '../../../graphql/selection.ts';
+import { pageArgsOf, type SelectionInfo } from '../../../graphql/selection.ts';
 import type { PageArgs } from '../../../platform/pagination.ts';
 import type { Payment } from '../../payments/public.ts';
 import type { Order, OrderLine } from '../domain/order.ts';
@@ -164,11 +164,7 @@ async function orderPage(
   info: SelectionInfo,
 ) {
   const page = await ctx.orders.listOrders(ctx.op, {
-    first: args.first,
-    after: args.after,
-    last: args.last,
-    before: args.before,
-    withTotalCount: selectsField(info, 'totalCount'),
+    ...pageArgsOf(args, info),
     filter,
     ...(args.orderBy ? { orderBy: { field: args.orderBy.field, direction: args.orderBy.direction ?? 'DESC' } } : {}),
   });

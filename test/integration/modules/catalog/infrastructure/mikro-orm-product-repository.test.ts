@@ -6,6 +6,7 @@ import type { Product } from '../../../../../src/modules/catalog/domain/product.
 import type { ProductFilter, ProductOrder, StockLine } from '../../../../../src/modules/catalog/application/ports.ts';
 import { MikroOrmProductRepository, SqlStockReservations } from '../../../../../src/modules/catalog/infrastructure/mikro-orm-product-repository.ts';
 import type { PageWindow } from '../../../../../src/platform/pagination.ts';
+import { productIdsInOrder } from '../../../../unit/modules/catalog/contracts/product-repository.contract.ts';
 
 // Timestamps in the past, so that anything the database stamps with now() is later.
 const T0 = Date.UTC(2020, 0, 1);
@@ -360,17 +361,7 @@ describe('MikroOrmProductRepository.findPage ordering and paging', () => {
   });
   const repo = () => new MikroOrmProductRepository(database.orm.em.fork());
 
-  const sortValue = (p: Product, order: ProductOrder) =>
-    order.field === 'NAME' ? p.name : order.field === 'PRICE' ? p.priceMinor : p.createdAt.getTime();
-  const expectedOrder = (order: ProductOrder, filter: (p: Product) => boolean = () => true) =>
-    fixtures
-      .filter(filter)
-      .sort((a, b) => {
-        const [x, y] = [sortValue(a, order), sortValue(b, order)];
-        const c = x < y ? -1 : x > y ? 1 : byId(a, b);
-        return order.direction === 'ASC' ? c : -c;
-      })
-      .map((p) => p.id);
+  const expectedOrder = (order: ProductOrder, filter: (p: Product) => boolean = () => true) => productIdsInOrder(fixtures, order, filter);
 
   const page = async (filter: ProductFilter, order: ProductOrder, window: PageWindow) => {
     const result = await repo().findPage(filter, order, window);

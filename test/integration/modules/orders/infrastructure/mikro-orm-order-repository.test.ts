@@ -10,6 +10,7 @@ import { createCatalogModule } from '../../../../../src/modules/catalog/module.t
 import { createPaymentsModule, SimulatedPaymentProvider } from '../../../../../src/modules/payments/module.ts';
 import { MikroOrmOrdersUnitOfWork } from '../../../../../src/modules/orders/infrastructure/mikro-orm-orders-unit-of-work.ts';
 import type { PageWindow } from '../../../../../src/platform/pagination.ts';
+import { draftOf } from '../../../../unit/modules/orders/contracts/order-reader.contract.ts';
 import { err, ok } from '../../../../../src/platform/result.ts';
 
 type Draft = Omit<Order, 'number'>;
@@ -79,23 +80,7 @@ async function countRows(table: 'orders' | 'order_lines' | 'order_status_history
 const AT = new Date('2026-02-01T10:00:00.000Z');
 
 function draftOrder(customerId: string, fields: Partial<Draft> = {}): Draft {
-  const at = fields.createdAt ?? AT;
-  return {
-    id: crypto.randomUUID(),
-    customerId,
-    idempotencyKey: `key-${crypto.randomUUID()}`,
-    requestHash: 'a'.repeat(64),
-    status: 'PENDING',
-    currency: 'USD',
-    subtotalMinor: 2_000,
-    discountPercent: 10,
-    discountMinor: 200,
-    totalMinor: 1_800,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-    ...fields,
-  };
+  return draftOf(customerId, fields.createdAt ?? AT, fields);
 }
 
 const lineFor = (productId: string, position = 1, quantity = 2): DraftLine => ({

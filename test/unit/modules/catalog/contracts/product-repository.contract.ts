@@ -40,6 +40,19 @@ function productOf(mark: string, fields: Partial<Product> = {}): Product {
  * Runs the contract against the repositories `repo` returns (a fresh one per call is fine; they
  * must share one store).
  */
+/** Ids of the `products` that pass `predicate`, in the order a page sorted by `order` lists them (ties by id). */
+export function productIdsInOrder(products: readonly Product[], order: ProductOrder, predicate: (p: Product) => boolean = () => true): string[] {
+  const sortValue = (p: Product) => (order.field === 'NAME' ? p.name : order.field === 'PRICE' ? p.priceMinor : p.createdAt.getTime());
+  return products
+    .filter(predicate)
+    .sort((a, b) => {
+      const [x, y] = [sortValue(a), sortValue(b)];
+      const c = x < y ? -1 : x > y ? 1 : byId(a, b);
+      return order.direction === 'ASC' ? c : -c;
+    })
+    .map((p) => p.id);
+}
+
 export function describeProductRepositoryContract(name: string, repo: () => ProductRepository): void {
   describe(`${name}: the ProductRepository contract`, () => {
     describe('insert, findByIds, update', () => {
@@ -122,16 +135,7 @@ function describePaging(repo: () => ProductRepository): void {
       for (const product of fixtures) await repo().insert(product);
     });
     const mine: ProductFilter = { search: mark };
-    const sortValue = (p: Product, order: ProductOrder) => (order.field === 'NAME' ? p.name : order.field === 'PRICE' ? p.priceMinor : p.createdAt.getTime());
-    const expectedOrder = (order: ProductOrder, predicate: (p: Product) => boolean = () => true) =>
-      fixtures
-        .filter(predicate)
-        .sort((a, b) => {
-          const [x, y] = [sortValue(a, order), sortValue(b, order)];
-          const c = x < y ? -1 : x > y ? 1 : byId(a, b);
-          return order.direction === 'ASC' ? c : -c;
-        })
-        .map((p) => p.id);
+    const expectedOrder = (order: ProductOrder, predicate: (p: Product) => boolean = () => true) => productIdsInOrder(fixtures, order, predicate);
     const page = async (filter: ProductFilter, order: ProductOrder, window: PageWindow) => {
       const result = await repo().findPage(filter, order, window);
       if (!result.ok) throw result.error;

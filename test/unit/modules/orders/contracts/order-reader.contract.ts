@@ -24,7 +24,8 @@ export interface OrderReaderHarness {
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-const draftOf = (customerId: string, at: Date, fields: Partial<Order> = {}): Omit<Order, 'number'> => ({
+/** A PENDING order of `customerId` stamped `at`, with `fields` over the defaults (a fresh id and idempotency key). */
+export const draftOf = (customerId: string, at: Date, fields: Partial<Order> = {}): Omit<Order, 'number'> => ({
   id: crypto.randomUUID(),
   customerId,
   idempotencyKey: `key-${crypto.randomUUID()}`,
