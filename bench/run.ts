@@ -251,7 +251,7 @@ async function startO(name: string, url: string, extra: Record<string, string>, 
 
 /** Starts a contestant on `url`; `counting` quiets O's background polls (the statement count). */
 async function startContestant(who: ContestantId, url: string, options: { counting?: boolean; inspect?: boolean } = {}): Promise<ServerProcess> {
-  const quiet: Record<string, string> = options.counting ? { OUTBOX_POLL_INTERVAL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } : {};
+  const quiet: Record<string, string> = options.counting ? { ORDER_LOG_POLL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } : {};
   if (who === 'O') return startO(who, url, quiet, options);
   if (who === 'Obase') return startO(who, url, quiet, { ...options, root: env.BENCH_BASE_ROOT });
   if (who === 'Obare') return startO(who, url, { ...BARE_ENV, ...quiet }, options);
@@ -491,8 +491,8 @@ try {
             max: Math.max(...during.map((l) => l.length)),
             afterResponse: mean(after),
             transactionControl: mean(during.map((l) => l.filter((s) => /^\s*(begin|commit|rollback|savepoint|release)/i.test(s.sql)))),
-            // O's outbox relay claims and marks rows while the request is still running (it is woken by the commit).
-            relay: mean([...during, ...after].map((l) => l.filter((s) => /from outbox o where o\.published_at is null|update outbox set published_at/i.test(s.sql)))),
+            // O's order log reader reads (rung by the commit) and its doorbell notifies while the request is still running.
+            relay: mean([...during, ...after].map((l) => l.filter((s) => /pg_snapshot_xmin\(pg_current_snapshot\(\)\)|pg_notify\(/i.test(s.sql)))),
             distinct: [...texts].map(([text, count]) => ({ text, perRequest: count / during.length })),
           });
           log(`statements ${who} ${shape}: ${mean(during).toFixed(1)} per request (+${mean(after).toFixed(1)} after the response)`);

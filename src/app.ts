@@ -35,6 +35,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
     const logger = options.logger ?? createLogger(config.logLevel, options.logDestination, { mixin: logContext.mixin });
     const metrics = createMetrics({ enabled: config.metrics.enabled });
     const health = createHealth({ timeoutMs: config.readinessTimeoutMs });
+    metrics.sources.dependencies = health.snapshot;
     const cleanups: (() => Promise<void>)[] = [];
     const close = async () => {
       for (const cleanup of cleanups) await cleanup();
@@ -46,8 +47,9 @@ export function createApp(config: Config, options: AppOptions = {}) {
       const modules = createModules(config, {
         logger,
         paymentProvider: options.paymentProvider ?? createPaymentProvider(config.payments, config.currency, logger),
-        eventTransport: transport,
+        doorbell: transport.doorbell,
         onEventArrival: metrics.eventArrived,
+        onOrderLogRead: metrics.orderLogRead,
         signInThrottleFor: (scope) => security.signInThrottleFor(scope.op, scope.client),
         crashPoints: createCrashPoints(config.crash.point, config.crash.skip),
       });

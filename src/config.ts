@@ -21,6 +21,38 @@ const rate = z
 export const DIAGNOSTIC_SWITCHES = ['csrf', 'armor', 'masking'] as const;
 export type DiagnosticSwitch = (typeof DIAGNOSTIC_SWITCHES)[number];
 
+/**
+ * Default WS_SEND_BUFFER_BYTES: what one graphql-ws socket may hold unsent in the process. These
+ * bytes wait only once the kernel's send buffer is full (Linux grows it up to tcp_wmem's maximum,
+ * 4 MiB by default; a paused client on loopback took ~4 MB before anything waited here), so a
+ * client that reads at all stays far below it. 256 KiB is ~850 order events of ~300 bytes (a
+ * frame with version, statuses, time, order id and cursor) beyond what the kernel holds, and keeps
+ * 1,000 stalled sockets at once under 256 MiB until they close.
+ */
+const WS_SEND_BUFFER_DEFAULT_BYTES = 256 * 1024;
+
+/**
+ * Default SHUTDOWN_RECONNECT_SPREAD_MS: each reconnect costs a handshake, a token verification and
+ * a replay read per subscription; 10 s spreads the 50,000 sockets one instance is sized for to
+ * ~5,000 reconnects/s on the remaining instances instead of all at once.
+ */
+const SHUTDOWN_RECONNECT_SPREAD_DEFAULT_MS = 10_000;
+
+/**
+ * Default ORDER_LOG_POLL_MS: the timed read only matters when a ring was lost (Redis or the NOTIFY
+ * connection down, an instance killed between its commit and its ring), so it bounds that delay;
+ * one small indexed read per second per instance costs nothing measurable, and a commit's own
+ * ring still delivers in milliseconds.
+ */
+const ORDER_LOG_POLL_DEFAULT_MS = 1_000;
+
+/**
+ * Default ORDER_LOG_RETENTION_HOURS (7 days): a client that was away over a weekend still resumes
+ * from its cursor. The cost is disk: a week at 10 changes/s is ~6 M rows of ~0.5 KB plus their
+ * indexes, a few GB; a busier store may keep less.
+ */
+const ORDER_LOG_RETENTION_DEFAULT_HOURS = 168;
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -55,6 +87,7 @@ const envSchema = z
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
     WS_ANONYMOUS_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     WS_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    WS_SEND_BUFFER_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(WS_SEND_BUFFER_DEFAULT_BYTES),
     RATE_LIMITS: bool.optional(),
     RATE_LIMIT_SIGN_IN: rate.default({ points: 10, windowSeconds: 60 }),
     RATE_LIMIT_PLACE_ORDER: rate.default({ points: 10, windowSeconds: 60 }),
@@ -76,9 +109,8 @@ const envSchema = z
     RECONCILER_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
     RECONCILER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     RECONCILER_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
-    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
-    OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
-    OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
+    ORDER_LOG_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(ORDER_LOG_POLL_DEFAULT_MS),
+    ORDER_LOG_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 366).default(ORDER_LOG_RETENTION_DEFAULT_HOURS),
     CRASH_POINT: z.enum(['payment.before-charge', 'payment.after-charge', 'order.after-commit']).optional(),
     CRASH_POINT_SKIP: z.coerce.number().int().min(0).default(0),
     PAYMENT_SIMULATED_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(150),
@@ -89,6 +121,7 @@ const envSchema = z
     // Operations (issue #5): scale-out, shutdown, telemetry, metrics.
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+    SHUTDOWN_RECONNECT_SPREAD_MS: z.coerce.number().int().min(0).max(600_000).default(SHUTDOWN_RECONNECT_SPREAD_DEFAULT_MS),
     REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(15_000),
     READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
     METRICS_ENABLED: bool.default(true),
@@ -180,9 +213,11 @@ export interface Config {
     /**
      * graphql-ws sockets (src/graphql/ws-lifecycle.ts): a socket that runs no operation for
      * `idleMs` is closed with 4410 (WS_ANONYMOUS_IDLE_MS); one client address holds at most
-     * `maxSocketsPerAddress` sockets, further upgrades get HTTP 429 (WS_MAX_SOCKETS_PER_ADDRESS).
+     * `maxSocketsPerAddress` sockets, further upgrades get HTTP 429 (WS_MAX_SOCKETS_PER_ADDRESS);
+     * a socket holding more than `sendBufferBytes` unsent bytes is closed with 4008 and its resume
+     * cursor (WS_SEND_BUFFER_BYTES, default 256 KiB).
      */
-    readonly ws: { readonly idleMs: number; readonly maxSocketsPerAddress: number };
+    readonly ws: { readonly idleMs: number; readonly maxSocketsPerAddress: number; readonly sendBufferBytes: number };
     /** Per-identity rates (points per window), or undefined when rate limiting is off. */
     readonly rateLimits:
       | {
@@ -220,12 +255,23 @@ export interface Config {
   };
   /** The payment reconciler: how often it runs, how old an unknown outcome must be (ms), workers and batch. */
   readonly reconciler: { readonly intervalMs: number; readonly graceMs: number; readonly concurrency: number; readonly batch: number };
-  /** The outbox relay: idle poll interval (ms), workers, rows per claim. */
-  readonly outbox: { readonly pollIntervalMs: number; readonly concurrency: number; readonly batch: number };
+  /**
+   * The order log (ADR 0012): each instance's reader also reads `pollMs` after its last read
+   * (ORDER_LOG_POLL_MS), so an event whose doorbell ring was lost arrives that much later at most;
+   * rows are kept `retentionMs` (ORDER_LOG_RETENTION_HOURS), and a cursor older than that is
+   * answered CURSOR_EXPIRED.
+   */
+  readonly orderLog: { readonly pollMs: number; readonly retentionMs: number };
   /** Redis for pub/sub between instances (and shared rate-limit state); undefined: in-process, one instance. */
   readonly redisUrl: string | undefined;
   /** Shutdown: ms that in-flight HTTP requests get to finish after SIGTERM/SIGINT before connections are cut. */
   readonly shutdownGraceMs: number;
+  /**
+   * Shutdown: graphql-ws sockets are closed with 1012 and told to reconnect after a delay drawn
+   * uniformly from [0, this) ms (SHUTDOWN_RECONNECT_SPREAD_MS, default 10 s), so their clients
+   * do not all come back at once.
+   */
+  readonly shutdownReconnectSpreadMs: number;
   /**
    * Deadline of one query or mutation in ms (REQUEST_TIMEOUT_MS): past it, its running SQL is
    * cancelled and it answers REQUEST_TIMEOUT (src/graphql/security/request-deadline.ts).
@@ -275,7 +321,7 @@ function securityConfig(env: Env, production: boolean): Config['security'] {
     trustedDocumentsManifest: env.TRUSTED_DOCUMENTS ? env.TRUSTED_DOCUMENTS_MANIFEST : undefined,
     maxBodyBytes: env.MAX_BODY_BYTES,
     trustProxyHops: env.TRUST_PROXY_HOPS,
-    ws: { idleMs: env.WS_ANONYMOUS_IDLE_MS, maxSocketsPerAddress: env.WS_MAX_SOCKETS_PER_ADDRESS },
+    ws: { idleMs: env.WS_ANONYMOUS_IDLE_MS, maxSocketsPerAddress: env.WS_MAX_SOCKETS_PER_ADDRESS, sendBufferBytes: env.WS_SEND_BUFFER_BYTES },
     // Off by default under NODE_ENV=test, where every test client shares 127.0.0.1; the security
     // tests turn them on with short windows.
     rateLimits:
@@ -354,10 +400,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       concurrency: env.RECONCILER_CONCURRENCY,
       batch: env.RECONCILER_BATCH,
     },
-    outbox: { pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS, concurrency: env.OUTBOX_CONCURRENCY, batch: env.OUTBOX_BATCH },
+    orderLog: { pollMs: env.ORDER_LOG_POLL_MS, retentionMs: env.ORDER_LOG_RETENTION_HOURS * 3_600_000 },
     crash: { point: env.CRASH_POINT, skip: env.CRASH_POINT_SKIP },
     redisUrl: env.REDIS_URL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    shutdownReconnectSpreadMs: env.SHUTDOWN_RECONNECT_SPREAD_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
     metrics: { enabled: env.METRICS_ENABLED },

@@ -30,8 +30,10 @@ try {
   failStart(error instanceof Error ? error.message : String(error));
 }
 
-// Graceful shutdown (issue #5): readiness false, drain HTTP within SHUTDOWN_GRACE_MS, close
-// WebSockets with 1001, stop workers, close Redis and the pool (app.stop), then flush telemetry.
+// Graceful shutdown (issue #5): readiness false, no new connections or WebSockets, every WebSocket
+// handed off (1012 with a reconnect delay spread over SHUTDOWN_RECONNECT_SPREAD_MS and its resume
+// cursor, issue 14), drain HTTP within SHUTDOWN_GRACE_MS, stop workers, close Redis and the pool
+// (app.stop), then flush telemetry.
 let stopping = false;
 const { logger } = running;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -9,6 +9,7 @@ import { createOrdersModule, ordersEntities, ordersMigrations } from './modules/
 import { createPaymentProvider, createPaymentsModule, paymentsEntities, paymentsMigrations, type PaymentsModuleDeps } from './modules/payments/module.ts';
 import type { NamedMigration } from './platform/db/orm.ts';
 import type { CrashPoints } from './platform/crash-points.ts';
+import { eventTargetDoorbell, type DoorbellTransport } from './platform/doorbell.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import type { RequestScope, ScopeWith } from './platform/request-scope.ts';
 
@@ -27,9 +28,12 @@ export function inNameOrder(migrations: readonly NamedMigration[]): NamedMigrati
 export interface ModuleWiring {
   readonly logger: Logger;
   readonly paymentProvider: PaymentsModuleDeps['provider'];
-  /** Pub/sub of order events: in-process, or Redis between instances. */
-  readonly eventTransport: { readonly target: EventTarget; readonly system: 'in-process' | 'redis' };
+  /** Rings between the instances' order log readers: Redis, PostgreSQL NOTIFY, or in-process (ADR 0012). */
+  readonly doorbell: DoorbellTransport;
+  /** Sees each order status change once per instance, `seconds` after it was written (read by the log reader). */
   readonly onEventArrival?: (seconds: number) => void;
+  /** Sees each read of the order log: what triggered it, and the rows it returned. */
+  readonly onOrderLogRead?: (trigger: 'ring' | 'timer' | 'retry', rows: number) => void;
   readonly signInThrottleFor?: (scope: RequestScope) => AttemptThrottle | undefined;
   readonly crashPoints?: CrashPoints;
 }
@@ -55,11 +59,12 @@ export function createModules(config: Config, wiring: ModuleWiring) {
     catalog: { forScope: (scope) => (scope as AppScope).catalog, stockReservations: catalog.stockReservations },
     customers: (scope) => (scope as AppScope).customers,
     payments: { forScope: (scope) => (scope as AppScope).payments, statements: payments.paymentStatements },
-    transport: wiring.eventTransport,
+    doorbell: wiring.doorbell,
     ...(wiring.onEventArrival ? { onEventArrival: wiring.onEventArrival } : {}),
+    ...(wiring.onOrderLogRead ? { onLogRead: wiring.onOrderLogRead } : {}),
     currency: config.currency,
     paymentCallBudgetMs: config.payments.callBudgetMs,
-    outbox: config.outbox,
+    orderLog: config.orderLog,
     reconciler: config.reconciler,
     logger: wiring.logger,
     ...(wiring.crashPoints ? { crashPoints: wiring.crashPoints } : {}),
@@ -83,7 +88,7 @@ export function createSchema(options: { readonly currency: string }): GraphQLSch
   const modules = createModules(config, {
     logger,
     paymentProvider: createPaymentProvider(config.payments, config.currency, logger),
-    eventTransport: { target: new EventTarget(), system: 'in-process' },
+    doorbell: eventTargetDoorbell(new EventTarget(), 'in-process'),
   });
   return buildSchema(modules.all);
 }

@@ -100,10 +100,11 @@ const resolvers = {
             'INSERT INTO order_status_history (order_id, version, customer_id, from_status, to_status, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)',
             [orderId, change.version, viewer.customerId, change.from, change.to, change.actor, at],
           );
-          // Outbox rows as Ordergraph writes them, already published (A has no subscribers).
-          await client.query('INSERT INTO outbox (topic, aggregate_id, version, payload, created_at, published_at) VALUES ($1, $2, $3, $4, $5, $5)', [
+          // Order log rows as Ordergraph writes them (tx_id: the column's default; A has no subscribers).
+          await client.query('INSERT INTO outbox (topic, aggregate_id, customer_id, version, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
             'order-status-changed',
             orderId,
+            viewer.customerId,
             change.version,
             JSON.stringify({ orderId, customerId: viewer.customerId, ...change, at: at.toISOString(), reason: null }),
             at,

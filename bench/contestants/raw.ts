@@ -117,11 +117,11 @@ const S3_SQL = `with input as (
     select id, version, customer_id, from_status, to_status, actor, null, created_at from changes
     returning version
   ), events as (
-    insert into outbox (topic, aggregate_id, version, payload, created_at, published_at)
-    select 'order-status-changed', id, version,
+    insert into outbox (topic, aggregate_id, customer_id, version, payload, created_at)
+    select 'order-status-changed', id, customer_id, version,
            jsonb_build_object('orderId', id, 'customerId', customer_id, 'version', version, 'from', from_status, 'to', to_status,
                               'at', ${iso('created_at')}, 'actor', actor, 'reason', null),
-           created_at, created_at
+           created_at
       from changes
     returning id
   ), payment as (

@@ -16,6 +16,10 @@ let unexpectedCloses = 0;
 let closing = false;
 
 const send = (reply: ClientReply) => process.send?.(reply);
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1_000;
+};
 
 function record(text: string): void {
   // Taken first: everything after it is the client's own cost, not delivery.
@@ -43,7 +47,12 @@ function record(text: string): void {
 /** Opens one socket, authenticates, subscribes; resolves once the subscribe message is sent. */
 function open(command: Extract<ClientCommand, { type: 'connect' }>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(command.url, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000 });
+    const socket = new WebSocket(command.url, 'graphql-transport-ws', {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      handshakeTimeout: 30_000,
+      ...(command.localAddress ? { localAddress: command.localAddress } : {}),
+    });
     let subscribed = false;
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${command.token}` } })));
     socket.on('message', (data: Buffer) => {
@@ -119,11 +128,11 @@ process.on('message', (command: ClientCommand) => {
       errors = 0;
       firstError = undefined;
       unexpectedCloses = 0;
-      send({ type: 'reset' });
+      send({ type: 'reset', cpuMs: cpuMs() });
       break;
     case 'report': {
       const events: EventDeliveries[] = [...deliveries].map(([key, entry]) => ({ key, at: entry.at, latencies: Float64Array.from(entry.latencies) }));
-      send({ type: 'report', open: sockets.size, events, errors, unexpectedCloses, ...(firstError ? { firstError } : {}) });
+      send({ type: 'report', open: sockets.size, events, errors, unexpectedCloses, cpuMs: cpuMs(), ...(firstError ? { firstError } : {}) });
       break;
     }
     case 'close':

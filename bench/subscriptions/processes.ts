@@ -28,10 +28,14 @@ export interface MemorySample {
 /** A server child process started with the inspector on a loopback port. */
 export interface ServerProcess {
   readonly child: ChildProcess;
+  /** The process's inspector (ws://127.0.0.1:…), e.g. for heap snapshots. */
+  readonly inspectorUrl: string;
   /** Everything the process wrote so far (stdout and stderr), for failure messages. */
   output(): string;
   /** Forces a full GC in the process and reads its memory. */
   memory(): Promise<MemorySample>;
+  /** CPU time the process has used so far (user + system), ms (`process.cpuUsage()`, µs resolution). */
+  cpuMs(): Promise<number>;
   /** SIGTERM (a graceful stop: a CPU profile is written on exit), SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -85,8 +89,10 @@ export async function startServerProcess(options: {
   const url = inspectorUrl;
   return {
     child,
+    inspectorUrl: url,
     output: () => raw,
     memory: () => readMemory(url),
+    cpuMs: () => readCpuMs(url),
     stop: (timeoutMs = 30_000) => terminate(child, exited, timeoutMs),
   };
 }
@@ -101,6 +107,17 @@ async function readMemory(inspectorUrl: string): Promise<MemorySample> {
     const result = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
     const usage = JSON.parse(result.result.value) as MemorySample;
     return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers };
+  } finally {
+    close();
+  }
+}
+
+/** `process.cpuUsage()` of the process through its inspector: user + system, ms. */
+async function readCpuMs(inspectorUrl: string): Promise<number> {
+  const { call, close } = await openInspectorSession(inspectorUrl);
+  try {
+    const result = (await call('Runtime.evaluate', { expression: '(({ user, system }) => (user + system) / 1000)(process.cpuUsage())', returnByValue: true })) as { result: { value: number } };
+    return result.result.value;
   } finally {
     close();
   }

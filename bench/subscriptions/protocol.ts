@@ -21,6 +21,8 @@ export type ClientCommand =
       readonly concurrency: number;
       readonly query: string;
       readonly variables: Record<string, unknown>;
+      /** Loopback address the sockets connect from (127.0.0.x): each gives ~28,000 ephemeral ports. */
+      readonly localAddress?: string;
     }
   | { readonly type: 'reset' }
   | { readonly type: 'report' }
@@ -30,13 +32,15 @@ export type ClientCommand =
 export type ClientReply =
   | { readonly type: 'ready' }
   | { readonly type: 'connected'; readonly open: number; readonly failed: number; readonly ms: number; readonly failure?: string }
-  | { readonly type: 'reset' }
+  | { readonly type: 'reset'; readonly cpuMs: number }
   | {
       readonly type: 'report';
       readonly open: number;
       readonly events: EventDeliveries[];
       readonly errors: number;
       readonly unexpectedCloses: number;
+      /** The worker's CPU time so far (user + system), ms: the load generator's own cost. */
+      readonly cpuMs: number;
       readonly firstError?: string;
     }
   | { readonly type: 'closed' };

@@ -42,7 +42,7 @@ export async function openDatabase(
     cancelStatementsOnAbort: url === config.database.url,
   });
   cleanups.unshift(() => orm.close());
-  deps.health.addCheck({ name: 'database', check: async () => (await orm.checkConnection()).ok });
+  deps.health.addCheck({ name: 'database', critical: true, check: async () => (await orm.checkConnection()).ok });
   const pool = await orm.em.getConnection().getNativeClient();
   deps.metrics.sources.dbPool = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolMax });
   if (config.database.migrateOnStart) {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
-import type { GraphQLContext } from '../graphql/context.ts';
+import { releaseSubscriptionContext, type GraphQLContext } from '../graphql/context.ts';
 import { useRequestDeadline } from '../graphql/security/request-deadline.ts';
 import type { Security } from '../graphql/security/index.ts';
 import { createGraphQLServer, requestIdOf, type ContextFactory } from '../graphql/server.ts';
@@ -33,8 +33,9 @@ export interface ServeDeps {
 
 /**
  * Serves GraphQL over HTTP, SSE and WebSockets with the cross-cutting plugins in the order they
- * apply, and registers the drain that runs first on stop: readiness false at once, open
- * subscriptions ended, in-flight requests finished within SHUTDOWN_GRACE_MS.
+ * apply, and registers the drain that runs first on stop: readiness false at once, WebSockets
+ * handed off (1012, spread reconnects, resume cursors), open subscriptions ended, in-flight
+ * requests finished within SHUTDOWN_GRACE_MS.
  * @returns the server and its GraphQL URL (`http://127.0.0.1:4000/graphql`).
  */
 export async function serve(config: Config, deps: ServeDeps) {
@@ -54,7 +55,7 @@ export async function serve(config: Config, deps: ServeDeps) {
     deps.health.plugin,
     ...metrics.plugins,
     useOperationSpans(),
-    useSubscriptionLifecycle({ shutdown: shuttingDown.signal, onDelta: metrics.subscriptionDelta }),
+    useSubscriptionLifecycle({ shutdown: shuttingDown.signal, onDelta: metrics.subscriptionDelta, onErrors: metrics.subscriptionErrors, release: releaseSubscriptionContext }),
     paymentWebhookPlugin({
       secret: config.payments.webhook.secret,
       toleranceMs: config.payments.webhook.toleranceMs,
@@ -67,7 +68,7 @@ export async function serve(config: Config, deps: ServeDeps) {
     // CSRF, trusted documents, document limits, suggestions, introspection, cost and rate limits.
     ...security.plugins,
   ];
-  const { yoga, server, wss } = createGraphQLServer({
+  const { yoga, server, wss, handOff } = createGraphQLServer({
     plugins,
     schema: deps.schema,
     createContext: deps.createContext,
@@ -76,16 +77,18 @@ export async function serve(config: Config, deps: ServeDeps) {
     graphiql: config.http.graphiql,
     jit: config.http.jit,
     maskErrors: !config.diagnostics.disabled.has('masking'),
+    onSlowConsumerClose: metrics.webSocketSlowConsumerClosed,
+    sseShutdown: { signal: shuttingDown.signal, reconnectSpreadMs: config.shutdownReconnectSpreadMs },
     logger,
   });
-  const drain = createHttpDrain(server, wss, logger);
+  const drain = createHttpDrain(server, wss, logger, handOff);
   metrics.sources.openWebSockets = () => wss.clients.size;
   server.listen(config.http.port, config.http.host);
   await once(server, 'listening');
   deps.cleanups.unshift(async () => {
     deps.health.markShuttingDown();
-    shuttingDown.abort();
-    const report = await drain.drain(config.shutdownGraceMs);
+    // The streams end once the WebSockets are handed off (1012), which their clients resubscribe after.
+    const report = await drain.drain({ graceMs: config.shutdownGraceMs, reconnectSpreadMs: config.shutdownReconnectSpreadMs, endStreams: () => shuttingDown.abort() });
     logger.info(report, report.clean ? 'HTTP drained' : 'HTTP drain cut short by the grace period');
   });
   const { port } = server.address() as AddressInfo;

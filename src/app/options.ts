@@ -11,7 +11,11 @@ import type { OpContext } from '../platform/op-context.ts';
 export interface AppOptions {
   readonly logger?: Logger;
   readonly paymentProvider?: PaymentProvider;
-  /** The pub/sub transport of order events (default: in-process, or Redis with REDIS_URL). */
+  /**
+   * The order log's doorbell as an in-process EventTarget, which apps in one process share to ring
+   * each other (default: Redis with REDIS_URL, else PostgreSQL NOTIFY with DATABASE_URL, else this
+   * process only). Events themselves always travel through the log (ADR 0012).
+   */
   readonly eventTarget?: EventTarget;
   /** Sees every SQL statement (tests count them). */
   readonly onQuery?: (sql: string) => void;

@@ -9,12 +9,14 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../platform/logger.ts';
 import { anonymous, audienceOf, type OpContext, type Viewer } from '../platform/op-context.ts';
 import type { GraphQLContext } from './context.ts';
+import { createSharedFrames } from './shared-frames.ts';
 import { useSharedSubscriptionEvents } from './shared-subscriptions.ts';
-import { createWsLifecycle } from './ws-lifecycle.ts';
+import { createWsLifecycle, type WsLifecycle } from './ws-lifecycle.ts';
 import { createGraphiQLPage } from './graphiql.ts';
 import { useSseSingleConnectionRefusal } from './sse-modes.ts';
+import { endStreamsAtTokenExpiry, useSseResumableStreams, type SseShutdown } from './sse-stream.ts';
 import { GraphQLError } from 'graphql';
-import { TOKEN_EXPIRED_CLOSE, resolveTrustedDocument, tooManySubscriptions, type ClientInfo, type TransportSettings } from './security/index.ts';
+import { TOKEN_EXPIRED_CLOSE, TOKEN_RENEWAL_REFUSED_CLOSE, renewalTokenOf, resolveTrustedDocument, sameViewer, tooManySubscriptions, type ClientInfo, type TransportSettings } from './security/index.ts';
 
 /** What yoga receives before our context factory runs: the HTTP request, or the WebSocket's op. */
 export interface ServerContext {
@@ -55,6 +57,10 @@ export interface GraphQLServerOptions {
   readonly plugins?: readonly Plugin<Record<string, unknown>>[];
   /** Body and message size caps, graphql-ws limits, trusted documents, client addresses (src/graphql/security). */
   readonly transport: TransportSettings;
+  /** Called once for each graphql-ws socket closed because its client reads too slowly (a metric). */
+  readonly onSlowConsumerClose?: () => void;
+  /** The instance's shutdown: open SSE streams are then handed off (`retry:` delay, no `complete`; src/graphql/sse-stream.ts). */
+  readonly sseShutdown?: SseShutdown;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -127,13 +133,15 @@ const unauthenticated = () =>
  * Creates yoga (HTTP, SSE subscriptions and GraphiQL on /graphql) and, on the same port and path,
  * a graphql-ws server whose subscriptions run through yoga's envelop pipeline with the same
  * context. Authentication: `Authorization: Bearer <token>` over HTTP; over graphql-ws
- * `connectionParams.authorization`, checked once at connection init (close 4403 when invalid).
+ * `connectionParams.authorization`, checked at connection init (close 4403 when invalid) and
+ * renewable in band with a ping (see {@link renewSocketToken}). `handOff` closes a socket for a
+ * restart of this instance (src/graphql/ws-lifecycle.ts).
  */
-export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga; server: Server; wss: WebSocketServer } {
+export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga; server: Server; wss: WebSocketServer; handOff: WsLifecycle['handOff'] } {
   const yoga = createYogaServer(options);
   const server = createServer(yoga);
-  const wss = serveGraphQLOverWebSocket(yoga, server, options);
-  return { yoga, server, wss };
+  const { wss, handOff } = serveGraphQLOverWebSocket(yoga, server, options);
+  return { yoga, server, wss, handOff };
 }
 
 type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -174,6 +182,8 @@ function createYogaServer(options: GraphQLServerOptions): Yoga {
       ...(options.jit ? [useJit(logger)] : []),
       ...(options.plugins ?? []),
       useSseSingleConnectionRefusal('/graphql'),
+      // SSE events with `id: <cursor>`, streams ended at token expiry and handed off at shutdown (src/graphql/sse-stream.ts).
+      useSseResumableStreams(options.sseShutdown),
     ] as Plugin<ServerContext & GraphQLContext>[],
     context: (initial) => contextOf(initial, options),
   });
@@ -194,6 +204,8 @@ async function contextOf(initial: YogaInitialContext & ServerContext, options: G
     const verified = token ? await options.verifyToken(token) : undefined;
     if (!verified) throw unauthenticated();
     viewer = verified.viewer;
+    // An SSE subscription lives no longer than its token, as a graphql-ws socket.
+    endStreamsAtTokenExpiry(request, verified.validUntil);
   }
   const client = { address: options.transport.clientAddress(initial as Parameters<TransportSettings['clientAddress']>[0]) };
   return options.createContext({ signal: request.signal, viewer, requestId: requestIdOf(request), trace: {} }, client, initial);
@@ -212,23 +224,36 @@ interface SocketState {
 }
 
 /** graphql-ws on `server`'s port and yoga's path, executing through yoga's envelop pipeline. */
-function serveGraphQLOverWebSocket(yoga: Yoga, server: Server, options: GraphQLServerOptions): WebSocketServer {
+function serveGraphQLOverWebSocket(yoga: Yoga, server: Server, options: GraphQLServerOptions): { wss: WebSocketServer; handOff: WsLifecycle['handOff'] } {
   const { ws: wsLimits } = options.transport;
+  const state: SocketState = { viewers: new WeakMap(), addresses: new WeakMap(), expiries: new WeakMap(), subscriptions: new WeakMap() };
+  // Idle sockets closed (4410), sockets per client address capped (429), one log line per protocol
+  // error, send buffers bounded (4008 with the resume cursor), hand-off on shutdown (1012).
+  const lifecycle = createWsLifecycle({
+    ...wsLimits,
+    clientAddressOfUpgrade: options.transport.clientAddressOfUpgrade,
+    onSlowConsumerClose: options.onSlowConsumerClose,
+    logger: options.logger,
+  });
   // A message over maxPayload closes the socket with 1009 (Message Too Big); no compression, so
   // a small frame cannot inflate into a large message.
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: wsLimits.maxMessageBytes, perMessageDeflate: false });
-  const state: SocketState = { viewers: new WeakMap(), addresses: new WeakMap(), expiries: new WeakMap(), subscriptions: new WeakMap() };
-  // Idle sockets closed (4410), sockets per client address capped (429), one log line per protocol error.
-  const lifecycle = createWsLifecycle({ ...wsLimits, clientAddressOfUpgrade: options.transport.clientAddressOfUpgrade, logger: options.logger });
+  // Each result's message is serialised once, not once per socket (shared-frames.ts).
+  const frames = createSharedFrames();
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: wsLimits.maxMessageBytes, perMessageDeflate: false, WebSocket: frames.socketClass(lifecycle.socketClass) });
 
   useServer<Record<string, unknown> | undefined, { socket: object }>(
     lifecycle.hooks({
       // The protocol's own limits: ConnectionInit within this time (4408), one ConnectionInit (4429),
       // no Subscribe before the ack (4401), unique operation ids (4409), well-formed messages (4400).
       connectionInitWaitTimeout: wsLimits.connectionInitTimeoutMs,
+      onNext: (_ctx, _id, _payload, _args, result) => frames.payloadOf(result),
+      jsonMessageReplacer: frames.replacer,
       execute: (args) => (args.rootValue as { execute: (a: unknown) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => unknown }).subscribe(args) as never,
       onConnect: (ctx) => authenticateSocket(ctx, state, options),
+      // A ping whose payload carries `authorization` renews the socket's token; graphql-ws answers
+      // it with a pong once this resolves, unless the socket was closed (4403).
+      onPing: (ctx, payload) => renewSocketToken(ctx, payload, state, options),
       onSubscribe: (ctx, id, payload) => startSubscription(ctx, id, payload, state, yoga, options.transport),
       onComplete: (ctx, id) => {
         const perSocket = state.subscriptions.get(ctx.extra.socket);
@@ -244,7 +269,7 @@ function serveGraphQLOverWebSocket(yoga: Yoga, server: Server, options: GraphQLS
     wss,
   );
   lifecycle.attach(wss, server);
-  return wss;
+  return { wss, handOff: lifecycle.handOff };
 }
 
 /**
@@ -267,12 +292,51 @@ async function authenticateSocket(ctx: WsContext, state: SocketState, options: G
   const verified = token ? await options.verifyToken(token) : undefined;
   if (!verified) return false;
   state.viewers.set(ctx.extra.socket, verified.viewer);
-  // The socket lives no longer than its token: the client reconnects with a fresh one
-  // (4403 is a close code graphql-ws clients retry after).
-  const socket = ctx.extra.socket;
-  const msLeft = Math.min(verified.validUntil.getTime() - Date.now(), 2 ** 31 - 1);
-  state.expiries.set(socket, setTimeout(() => socket.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason), Math.max(0, msLeft)));
+  // The socket lives no longer than its token unless the client renews it (renewSocketToken);
+  // else it reconnects with a fresh one (4403 is a close code graphql-ws clients retry after).
+  state.expiries.set(ctx.extra.socket, closeAtExpiry(ctx.extra.socket as Closable, verified.validUntil));
   return true;
+}
+
+/** What the expiry timer needs of a socket. */
+type Closable = { close(code: number, reason: string): void };
+
+/** Closes `socket` with {@link TOKEN_EXPIRED_CLOSE} at `validUntil` (one timer, no closure per socket). */
+function closeAtExpiry(socket: Closable, validUntil: Date): NodeJS.Timeout {
+  const msLeft = Math.min(validUntil.getTime() - Date.now(), 2 ** 31 - 1);
+  return setTimeout(closeExpired, Math.max(0, msLeft), socket);
+}
+
+/** The expiry timer's callback: `socket`'s token has expired and was not renewed. */
+function closeExpired(socket: Closable): void {
+  socket.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason);
+}
+
+/**
+ * graphql-ws's Ping: a ping whose payload is `{ "authorization": "Bearer <JWT>" }` (the same as
+ * connection_init's) renews the socket's token before it expires, without dropping the socket or
+ * its subscriptions. The token is verified as at connection init and must be for the same viewer
+ * (subject and role: running subscriptions were authorized, and share results, as that viewer);
+ * then the socket closes at the new token's expiry instead of the old one's, and later operations
+ * run as the renewed viewer. Anything else closes the socket with {@link TOKEN_RENEWAL_REFUSED_CLOSE}
+ * (4403), as an invalid token at connection init does. A ping without `authorization`, or before
+ * the connection is acknowledged, is a plain ping.
+ */
+async function renewSocketToken(ctx: WsContext, payload: unknown, state: SocketState, options: GraphQLServerOptions): Promise<void> {
+  const raw = renewalTokenOf(payload);
+  if (raw === undefined || !ctx.acknowledged) return;
+  const socket = ctx.extra.socket as Closable & { readonly readyState: number; readonly OPEN: number };
+  const token = bearer(raw);
+  const verified = token ? await options.verifyToken(token) : undefined;
+  if (socket.readyState !== socket.OPEN) return;
+  const current = state.viewers.get(socket);
+  if (!verified || current === undefined || !sameViewer(current, verified.viewer)) {
+    socket.close(TOKEN_RENEWAL_REFUSED_CLOSE.code, TOKEN_RENEWAL_REFUSED_CLOSE.reason);
+    return;
+  }
+  clearTimeout(state.expiries.get(socket));
+  state.expiries.set(socket, closeAtExpiry(socket, verified.validUntil));
+  state.viewers.set(socket, verified.viewer);
 }
 
 /**

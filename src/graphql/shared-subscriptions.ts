@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type OperationDefinitionNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 /**
@@ -13,6 +13,9 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
  * A shared result with errors is not reused: those subscribers execute the event themselves, so
  * an error that belongs to one subscription (its signal aborted mid-read) never reaches another.
  *
+ * Every result whose root event carries a resume point gets it as `extensions.cursor` (and
+ * `extensions.version`), also when sharing is off (see withResumeExtensions).
+ *
  * Must come before any plugin that wraps the subscribe function (tracing), which then wraps this one.
  * @param audience who the context's data is visible to: two contexts with the same audience must
  * resolve every subscription field identically; undefined turns sharing off for that subscription.
@@ -22,12 +25,12 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
   let nextDocumentId = 0;
   const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
 
-  const subscribe = async (args: ExecutionArgs, key: string) => {
+  const subscribe = async (args: ExecutionArgs, key: string | undefined) => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
-    const own = (event: unknown) => execute({ ...args, rootValue: event });
+    const own = (event: unknown) => withResumeExtensions(execute({ ...args, rootValue: event }), event);
     return mapEvents(source, (event) => {
-      if (typeof event !== 'object' || event === null) return own(event);
+      if (key === undefined || typeof event !== 'object' || event === null) return own(event);
       let byKey = results.get(event);
       if (!byKey) results.set(event, (byKey = new Map()));
       const shared = byKey.get(key);
@@ -46,13 +49,71 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
   return {
     onSubscribe: ({ args, setSubscribeFn }) => {
       const who = audience(args.contextValue);
-      if (who === undefined) return;
+      if (who === undefined) {
+        setSubscribeFn((subscribeArgs) => subscribe(subscribeArgs as ExecutionArgs, undefined));
+        return;
+      }
       let documentId = documentIds.get(args.document);
       if (documentId === undefined) documentIds.set(args.document, (documentId = (nextDocumentId += 1)));
-      const key = `${documentId}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${who}`;
+      const key = `${documentId}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(resultVariables(args.document, args.operationName, args.variableValues))}\u0000${who}`;
       setSubscribeFn((subscribeArgs) => subscribe(subscribeArgs as ExecutionArgs, key));
     },
   };
+}
+
+/** Per document and operation name: the variables an event's result can depend on (see resultVariables). */
+const variablesByOperation = new WeakMap<DocumentNode, Map<string, readonly string[]>>();
+
+/**
+ * The variables of `variables` that can change what an event resolves to: every variable the
+ * operation uses except those used only in the root subscription field's arguments. Those say
+ * where a stream starts and which events it gets (`after`, `afterVersion`, `snapshot`, `orderId`),
+ * not how an event resolves: the root field's resolver returns the event itself. Keying on them
+ * made every resumed subscription (each with its own `after`) execute every event alone (issue
+ * 14's chaos run: all-orders clients lagged seconds behind after each resume).
+ */
+function resultVariables(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  if (!variables) return {};
+  let byName = variablesByOperation.get(document);
+  if (!byName) variablesByOperation.set(document, (byName = new Map()));
+  let names = byName.get(operationName ?? '');
+  if (!names) {
+    const used = new Set<string>();
+    const collect = (node: ASTNode) =>
+      visit(node, {
+        Variable: (variable) => void used.add(variable.name.value),
+      });
+    const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (operationName == null || d.name?.value === operationName));
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) collect(definition);
+    }
+    for (const directive of operation?.directives ?? []) collect(directive);
+    for (const selection of operation?.selectionSet.selections ?? []) {
+      if (selection.kind !== Kind.FIELD) {
+        collect(selection); // a root fragment: kept whole (less sharing, never a wrong one)
+        continue;
+      }
+      for (const directive of selection.directives ?? []) collect(directive);
+      if (selection.selectionSet) collect(selection.selectionSet);
+    }
+    names = [...used];
+    byName.set(operationName ?? '', names);
+  }
+  return Object.fromEntries(names.filter((name) => name in variables).map((name) => [name, variables[name]]));
+}
+
+/**
+ * The result with `extensions.cursor` (and `extensions.version`) of its root event when the event
+ * has them (an order status change: see the orders module's watchOrderStatus), so transports can
+ * name the resume point without knowing the document: WebSocket close reasons, SSE `id:` lines.
+ * Built once per execution, i.e. once per shared event and audience, never per socket.
+ */
+function withResumeExtensions(result: ExecutionResult | Promise<ExecutionResult>, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+  const { cursor, version } = (event ?? {}) as { cursor?: unknown; version?: unknown };
+  if (typeof cursor !== 'string' && typeof version !== 'number') return result;
+  const resume = { ...(typeof cursor === 'string' ? { cursor } : {}), ...(typeof version === 'number' ? { version } : {}) };
+  const add = (done: ExecutionResult): ExecutionResult => ({ ...done, extensions: { ...done.extensions, ...resume } });
+  return isPromise(result) ? result.then(add) : add(result);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { describe, expect, it } from 'vitest';
 import { systemContext } from './op-context.ts';
-import { createScopeFactory, type RequestScope } from './request-scope.ts';
+import { createScopeFactory, releaseScopeParts, type RequestScope } from './request-scope.ts';
 
 /** Two modules whose API records every build; `em` is a stand-in object counted the same way. */
 function setUp() {
@@ -55,5 +55,23 @@ describe('request scope', () => {
     expect(Object.getPrototypeOf(scope)).toBe(Object.prototype);
     expect(Object.keys({ ...scope }).sort()).toEqual(['client', 'op']);
     expect(built).toEqual([]);
+  });
+
+  it('lets go of what it built when released, and builds it afresh on the next read', () => {
+    const { built, createScope } = setUp();
+    const scope = createScope(systemContext('test'));
+    const before = scope.alpha;
+    releaseScopeParts(scope);
+    expect(built).toEqual(['alpha', 'em']);
+
+    expect(scope.alpha).not.toBe(before);
+    expect(scope.alpha.hello()).toBe('alpha');
+    expect(built).toEqual(['alpha', 'em', 'alpha', 'em']);
+  });
+
+  it('ignores objects that are not scopes', () => {
+    const other = { alpha: 1 };
+    releaseScopeParts(other);
+    expect(other).toEqual({ alpha: 1 });
   });
 });

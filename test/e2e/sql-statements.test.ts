@@ -10,7 +10,7 @@ const counter = createStatementCounter();
 
 beforeAll(async () => {
   counter.install();
-  app = await startTestApp({ env: { OUTBOX_POLL_INTERVAL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
+  app = await startTestApp({ env: { ORDER_LOG_POLL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
   const tokens = await Promise.all((['basic', 'premium', 'enterprise'] as const).map((who) => app.demoToken(who)));
   const admin = await app.demoToken('admin');
   const productIds: string[] = [];

@@ -20,7 +20,7 @@ const counter = createStatementCounter();
 
 beforeAll(async () => {
   counter.install();
-  app = await startTestApp({ env: { OUTBOX_POLL_INTERVAL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
+  app = await startTestApp({ env: { ORDER_LOG_POLL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
   const admin = await app.demoToken('admin');
   const customer = await app.demoToken('basic');
   const created = await app.execute(CreateProductDocument, { input: { sku: 'HISTORY-1', name: 'History item', price: '5.00', stock: 1000 } }, { token: admin });

@@ -5,18 +5,23 @@ import { err, ok, type Result } from '../../src/platform/result.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../../src/modules/orders/domain/order.ts';
 import type { OrderStatus } from '../../src/modules/orders/domain/status-machine.ts';
 import type { OrdersDeps } from '../../src/modules/orders/application/deps.ts';
+import { encodeCursor, isAfter } from '../../src/modules/orders/domain/order-log-cursor.ts';
 import { noCrashPoints } from '../../src/platform/crash-points.ts';
 import type {
   ChargeAnswer,
   CustomerDirectory,
+  LoggedChange,
+  LogPosition,
   OrderEvents,
+  OrderLog,
+  OrderLogDoorbell,
+  OrderLogFilter,
   OrderFilter,
   OrderOrder,
   OrderPayments,
   OrderReader,
   OrdersTransaction,
   OrdersUnitOfWork,
-  OutboxRelayTrigger,
   PaymentAnswerRecorded,
   PaymentState,
   PaymentDecline,
@@ -57,7 +62,7 @@ export function anonymousOp(signal: AbortSignal = new AbortController().signal):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Orders store: OrderReader + OrdersUnitOfWork
+// Orders store: OrderReader + OrdersUnitOfWork + OrderLog
 // ---------------------------------------------------------------------------------------------
 
 interface StoreState {
@@ -65,7 +70,7 @@ interface StoreState {
   readonly lines: Map<string, OrderLine[]>;
   readonly history: Map<string, OrderStatusChange[]>;
   readonly stock: Map<string, number>;
-  /** The transactional outbox: changes written with their transaction, published by the relay. */
+  /** A transaction's writes to the order log (its outbox rows); empty in the committed state, whose log is kept apart. */
   readonly outbox: OrderStatusChange[];
 }
 
@@ -166,15 +171,24 @@ export interface PageCall {
   readonly window: PageWindow;
 }
 
+/** The plain change of a log entry (its position and cursor left out), to compare with history entries. */
+export const changeOf = ({ position: _position, cursor: _cursor, ...change }: LoggedChange): OrderStatusChange => change;
+
 /**
- * {@link OrderReader} and {@link OrdersUnitOfWork} over one in-memory database. Transactions run one
- * at a time (like competing rows locks / the unique index make them wait in PostgreSQL), apply their
- * writes to a copy and commit it only when `work` returns ok; an error result or a throw discards it.
- * Reads always see the last committed state. Order numbers come from a sequence that, as in
- * PostgreSQL, is not rolled back.
+ * {@link OrderReader}, {@link OrdersUnitOfWork} and {@link OrderLog} over one in-memory database.
+ * Transactions run one at a time (like competing rows locks / the unique index make them wait in
+ * PostgreSQL), apply their writes to a copy and commit it only when `work` returns ok; an error
+ * result or a throw discards it. Reads always see the last committed state. Order numbers come from
+ * a sequence that, as in PostgreSQL, is not rolled back. A commit appends its changes to the log
+ * with positions (transaction id = commit number, so log order is commit order here) and cursors
+ * written at the change's `at`.
  */
-export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
+export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork, OrderLog {
   #state: StoreState = { orders: new Map(), lines: new Map(), history: new Map(), stock: new Map(), outbox: [] };
+  /** The order log: every committed change, in log order (pruned by {@link prune}). */
+  #log: LoggedChange[] = [];
+  #lastTxId = 700n;
+  #lastLogId = 0;
   #lastNumber = 1000;
   /** Products the catalog has deactivated (see setStock). */
   readonly #inactive = new Set<string>();
@@ -217,26 +231,43 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
     return [...(this.#state.lines.get(orderId) ?? [])];
   }
 
-  /** The committed outbox entries not yet handed to the relay, oldest first (left in place). */
+  /** Every committed change in the order log (its outbox rows), in log order, as plain changes. */
   outboxEntries(): OrderStatusChange[] {
-    return [...this.#state.outbox];
+    return this.#log.map(changeOf);
   }
 
-  /** Takes the committed outbox entries not yet handed to the relay, oldest first. */
-  takeOutbox(): OrderStatusChange[] {
-    return this.#state.outbox.splice(0);
+  /** The order log's entries as readers get them (with positions and cursors), in log order. */
+  loggedChanges(): LoggedChange[] {
+    return [...this.#log];
   }
 
-  /** Puts entries back at the head of the outbox (a publish failed). */
-  returnOutbox(changes: readonly OrderStatusChange[]): void {
-    this.#state.outbox.unshift(...changes);
+  /** Drops the log entries written before `before` (the retention pruner). @returns how many. */
+  prune(before: Date): number {
+    const kept = this.#log.filter((change) => change.at.getTime() >= before.getTime());
+    const pruned = this.#log.length - kept.length;
+    this.#log = kept;
+    return pruned;
   }
 
-  /** Stores an order with its lines and history as is (outside any transaction). */
-  seed(order: Order, lines: readonly OrderLine[], history: readonly OrderStatusChange[]): void {
+  /**
+   * Stores an order with its lines and history as is (outside any transaction); with `logged`, its
+   * history also goes to the order log, as one committed transaction.
+   */
+  seed(order: Order, lines: readonly OrderLine[], history: readonly OrderStatusChange[], options: { readonly logged?: boolean } = {}): void {
     this.#state.orders.set(order.id, order);
     this.#state.lines.set(order.id, [...lines]);
     this.#state.history.set(order.id, [...history]);
+    if (options.logged) this.#appendToLog(history);
+  }
+
+  /** Appends one committed transaction's changes to the log. */
+  #appendToLog(changes: readonly OrderStatusChange[]): void {
+    if (changes.length === 0) return;
+    this.#lastTxId += 1n;
+    for (const change of changes) {
+      const position: LogPosition = { txId: this.#lastTxId, id: (this.#lastLogId += 1) };
+      this.#log.push({ ...change, position, cursor: encodeCursor(position, change.at) });
+    }
   }
 
   // --- OrdersUnitOfWork -----------------------------------------------------------------------
@@ -248,14 +279,14 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
       release = resolve;
     });
     await previous;
-    // The draft collects only this transaction's outbox entries: the committed outbox is appended
-    // to on commit, so entries the relay takes meanwhile are not put back by the commit.
+    // The draft collects only this transaction's log entries, appended to the log on commit.
     const draft: StoreState = { ...cloneState(this.#state), outbox: [] };
     const tx = new InMemoryOrdersTransaction(draft, () => ++this.#lastNumber, (productId) => !this.#inactive.has(productId));
     try {
       const result = await work(tx);
       if (result.ok) {
-        this.#state = { ...draft, outbox: [...this.#state.outbox, ...draft.outbox] };
+        this.#state = { ...draft, outbox: [] };
+        this.#appendToLog(draft.outbox);
         this.commits += 1;
       } else {
         this.rollbacks += 1;
@@ -365,10 +396,25 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork {
       .sort((a, b) => a.orderId.localeCompare(b.orderId) || a.version - b.version);
   }
 
-  async findHistorySince(orderId: string, afterVersion: number): Promise<OrderStatusChange[]> {
+  /** Like the SQL one: each entry with the cursor of its log entry, null once that was pruned (or never logged: seeded). */
+  async findHistorySince(orderId: string, afterVersion: number): Promise<(OrderStatusChange & { cursor: string | null })[]> {
     return this.historyOf(orderId)
       .filter((change) => change.version > afterVersion)
-      .sort((a, b) => a.version - b.version);
+      .sort((a, b) => a.version - b.version)
+      .map((change) => ({ ...change, cursor: this.#log.find((e) => e.orderId === orderId && e.version === change.version)?.cursor ?? null }));
+  }
+
+  // --- OrderLog -------------------------------------------------------------------------------
+
+  /** Every readAfter call, to assert what a use case asked the log for. */
+  readonly logReads: { readonly after: LogPosition | null; readonly filter: OrderLogFilter; readonly limit: number }[] = [];
+
+  async readAfter(after: LogPosition | null, filter: OrderLogFilter, limit: number): Promise<LoggedChange[]> {
+    this.logReads.push({ after, filter, limit });
+    return this.#log
+      .filter((e) => isAfter(e.position, after ?? undefined))
+      .filter((e) => (filter.orderId === undefined || e.orderId === filter.orderId) && (filter.customerId === undefined || e.customerId === filter.customerId))
+      .slice(0, limit);
   }
 }
 
@@ -383,6 +429,8 @@ export interface SeedOrderOptions {
   readonly createdAt?: Date;
   readonly number?: number;
   readonly currency?: string;
+  /** Also write the history to the order log (one committed transaction), as placing and moving it would have. */
+  readonly logged?: boolean;
 }
 
 let seededNumber = 1;
@@ -431,13 +479,14 @@ export function seedOrder(store: InMemoryOrdersStore, options: SeedOrderOptions)
     createdAt,
     updatedAt: createdAt,
   };
-  store.seed(order, lines, history);
+  store.seed(order, lines, history, { logged: options.logged ?? false });
   return order;
 }
 
 /**
- * Appends status changes to an order in one committed transaction, without publishing anything
- * (as if the publish were lost or still on its way). @returns the changes written.
+ * Appends status changes to an order in one committed transaction (and so to the order log),
+ * without ringing any doorbell (as if the ring were lost or the readers had not read yet).
+ * @returns the changes written.
  */
 export async function writeChangesSilently(
   store: InMemoryOrdersStore,
@@ -630,53 +679,68 @@ export class FakeOrderPayments implements OrderPayments {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Order log reader (the doorbell)
+// ---------------------------------------------------------------------------------------------
+
 /**
- * The outbox relay in memory: a nudge hands every committed outbox entry to the events, in order;
- * a publish that fails puts the rest back for the next nudge (at least once, like the real one).
- * Drains run one after the other, so a nudge never overtakes an earlier one's entries.
+ * This instance's order-log reader in memory, rung as the doorbell: each ring reads the log after
+ * the reader's position and delivers what it read to the events, in log order (as the real reader
+ * does on a ring or its timer). A failing read (`readError`) delivers nothing and keeps the
+ * position, so the next ring delivers it. Reads run one after the other.
  */
-export class InMemoryOutboxRelay implements OutboxRelayTrigger {
-  readonly #store: InMemoryOrdersStore;
-  readonly #events: OrderEvents;
-  #drain: Promise<void> = Promise.resolve();
-  nudges = 0;
-  /** Publishes that failed (their entries went back to the outbox). */
+export class InMemoryLogReader implements OrderLogDoorbell {
+  readonly #log: OrderLog;
+  readonly #events: InMemoryOrderEvents;
+  #position: LogPosition | null;
+  #reading: Promise<void> = Promise.resolve();
+  rings = 0;
+  /** Reads that failed (nothing delivered). */
   failures = 0;
-  constructor(store: InMemoryOrdersStore, events: OrderEvents) {
-    this.#store = store;
+  /** When set, reads throw it. */
+  readError: Error | undefined;
+  /** @param from the position to read after (default: the start of the log). */
+  constructor(log: OrderLog, events: InMemoryOrderEvents, from: LogPosition | null = null) {
+    this.#log = log;
     this.#events = events;
+    this.#position = from;
   }
 
-  nudge(): void {
-    this.nudges += 1;
-    const pending = this.#store.takeOutbox();
-    this.#drain = this.#drain.then(async () => {
-      for (let i = 0; i < pending.length; i += 1) {
-        try {
-          await this.#events.publish(pending[i]!);
-        } catch {
-          this.failures += 1;
-          this.#store.returnOutbox(pending.slice(i));
-          return;
+  ring(): void {
+    this.rings += 1;
+    this.#reading = this.#reading.then(() => this.#read());
+  }
+
+  async #read(): Promise<void> {
+    try {
+      if (this.readError) throw this.readError;
+      for (;;) {
+        const batch = await this.#log.readAfter(this.#position, {}, 100);
+        for (const change of batch) {
+          this.#events.deliver(change);
+          this.#position = change.position;
         }
+        if (batch.length < 100) return;
       }
-    });
+    } catch {
+      this.failures += 1;
+    }
   }
 
-  /** Resolves once every drain started so far has finished. */
+  /** Resolves once every read started so far has finished. */
   idle(): Promise<void> {
-    return this.#drain;
+    return this.#reading;
   }
 }
 
-/** An {@link OutboxRelayTrigger} that only counts nudges and leaves the outbox as it is. */
-export class CountingOutboxTrigger implements OutboxRelayTrigger {
-  nudges = 0;
-  /** Runs at each nudge (to look at the store at that moment). */
-  onNudge: (() => void) | undefined;
-  nudge(): void {
-    this.nudges += 1;
-    this.onNudge?.();
+/** An {@link OrderLogDoorbell} that only counts rings (nothing is delivered). */
+export class CountingDoorbell implements OrderLogDoorbell {
+  rings = 0;
+  /** Runs at each ring (to look at the store at that moment). */
+  onRing: (() => void) | undefined;
+  ring(): void {
+    this.rings += 1;
+    this.onRing?.();
   }
 }
 
@@ -685,40 +749,39 @@ export class CountingOutboxTrigger implements OutboxRelayTrigger {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * {@link OrderEvents} in memory. `subscribe` registers its listener at once (events published before
- * the first `next()` are buffered) and stops when the signal aborts or the consumer stops. Every
- * publish is also recorded in `published`, after the optional `onPublish` hook ran.
+ * {@link OrderEvents} in memory, fed by {@link deliver} (the log reader's role). `subscribe`
+ * registers its listener at once (changes delivered before the first `next()` are buffered) and
+ * stops when the signal aborts or the consumer stops. Every delivery is also recorded in
+ * `delivered`, after the optional `onDeliver` hook ran.
  */
 export class InMemoryOrderEvents implements OrderEvents {
-  readonly published: OrderStatusChange[] = [];
-  /** Runs at the start of each publish (to look at the store at that moment). */
-  onPublish: ((change: OrderStatusChange) => void | Promise<void>) | undefined;
-  /** When set, publish throws it and delivers nothing. */
-  publishError: Error | undefined;
-  readonly #listeners = new Set<(change: OrderStatusChange) => void>();
+  readonly delivered: LoggedChange[] = [];
+  /** Runs at the start of each delivery (to look at the store at that moment). */
+  onDeliver: ((change: LoggedChange) => void) | undefined;
+  readonly #listeners = new Set<(change: LoggedChange) => void>();
 
   /** Listeners currently attached. */
   get subscriberCount(): number {
     return this.#listeners.size;
   }
 
-  readonly #lastVersion = new Map<string, number>();
+  /** The plain changes delivered so far (positions and cursors left out), in delivery order. */
+  get deliveredChanges(): OrderStatusChange[] {
+    return this.delivered.map(changeOf);
+  }
 
-  async publish(change: OrderStatusChange): Promise<void> {
-    await this.onPublish?.(change);
-    if (this.publishError) throw this.publishError;
-    this.published.push(change);
-    // The port's promise: a version not newer than one delivered is dropped.
-    if ((this.#lastVersion.get(change.orderId) ?? 0) >= change.version) return;
-    this.#lastVersion.set(change.orderId, change.version);
+  /** Hands a change to every current subscriber (the same object to each, as the real one does). */
+  deliver(change: LoggedChange): void {
+    this.onDeliver?.(change);
+    this.delivered.push(change);
     for (const listener of [...this.#listeners]) listener(change);
   }
 
-  subscribe(signal: AbortSignal): AsyncIterable<OrderStatusChange> {
+  subscribe(signal: AbortSignal): AsyncIterable<LoggedChange> {
     const listeners = this.#listeners;
-    const buffer: OrderStatusChange[] = [];
+    const buffer: LoggedChange[] = [];
     let wake: (() => void) | undefined;
-    const listener = (change: OrderStatusChange) => {
+    const listener = (change: LoggedChange) => {
       buffer.push(change);
       wake?.();
     };
@@ -790,9 +853,13 @@ export function createFakes(): OrdersFakes {
   };
 }
 
+/** The log retention of deps made by {@link makeDeps}: 7 days, in ms (the configured default). */
+export const LOG_RETENTION_MS = 7 * 24 * 3_600_000;
+
 /**
- * {@link OrdersDeps} over fresh fakes (one store as both reader and unit of work), USD, the
- * {@link FIXED_NOW} clock, a silent logger and a 2 s settle wait; `overrides` replace any of them.
+ * {@link OrdersDeps} over fresh fakes (one store as reader, unit of work and order log; an
+ * {@link InMemoryLogReader} of it as the doorbell), USD, the {@link FIXED_NOW} clock, a 7-day log
+ * retention, a silent logger and a 2 s settle wait; `overrides` replace any of them.
  */
 export function makeDeps(overrides: Partial<OrdersDeps> = {}): OrdersDeps {
   const fakes = createFakes();
@@ -803,6 +870,8 @@ export function makeDeps(overrides: Partial<OrdersDeps> = {}): OrdersDeps {
     customers: fakes.customers,
     payments: fakes.payments,
     events: fakes.events,
+    log: fakes.store,
+    logRetentionMs: LOG_RETENTION_MS,
     crashPoints: noCrashPoints,
     currency: 'USD',
     clock: fixedClock(),
@@ -810,9 +879,10 @@ export function makeDeps(overrides: Partial<OrdersDeps> = {}): OrdersDeps {
     logger: fakes.logger,
     ...overrides,
   };
-  // The relay drains whichever store the deps write to.
+  // The log reader reads whichever store the deps write to, and feeds whichever events they watch.
   const store = merged.uow instanceof InMemoryOrdersStore ? merged.uow : fakes.store;
-  return { ...merged, outbox: overrides.outbox ?? new InMemoryOutboxRelay(store, merged.events) };
+  const events = merged.events instanceof InMemoryOrderEvents ? merged.events : fakes.events;
+  return { ...merged, log: overrides.log ?? store, doorbell: overrides.doorbell ?? new InMemoryLogReader(store, events) };
 }
 
 /** Fresh fakes and the deps wired to them (deps fields can still be overridden). */
@@ -825,16 +895,17 @@ export function setUpOrders(overrides: Partial<OrdersDeps> = {}): OrdersFakes & 
     customers: fakes.customers,
     payments: fakes.payments,
     events: fakes.events,
+    log: fakes.store,
     logger: fakes.logger,
     ...overrides,
   });
   return { ...fakes, deps };
 }
 
-/** The in-memory relay behind deps made by {@link makeDeps} / {@link setUpOrders} (unless overridden). */
-export function relayOf(deps: Pick<OrdersDeps, 'outbox'>): InMemoryOutboxRelay {
-  if (!(deps.outbox instanceof InMemoryOutboxRelay)) throw new Error('these deps do not use the InMemoryOutboxRelay');
-  return deps.outbox;
+/** The in-memory log reader behind deps made by {@link makeDeps} / {@link setUpOrders} (unless overridden). */
+export function logReaderOf(deps: Pick<OrdersDeps, 'doorbell'>): InMemoryLogReader {
+  if (!(deps.doorbell instanceof InMemoryLogReader)) throw new Error('these deps do not use the InMemoryLogReader');
+  return deps.doorbell;
 }
 
 /** A promise with its resolve function outside, to hold a fake's answer until a test lets it go. */

@@ -32,7 +32,7 @@ beforeAll(async () => {
     JWT_PRIVATE_KEY: generateJwtKey(),
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
     OTEL_BSP_SCHEDULE_DELAY: '100',
-    OUTBOX_POLL_INTERVAL_MS: '50',
+    ORDER_LOG_POLL_MS: '50',
   });
 });
 

@@ -46,7 +46,7 @@ describe('graceful shutdown under load (SIGTERM)', () => {
     await db?.close();
   });
 
-  it('finishes every in-flight request, closes WebSockets with 1001, refuses new connections and exits 0 within the grace', async () => {
+  it('finishes every in-flight request, closes WebSockets with 1012, refuses new connections and exits 0 within the grace', async () => {
     const token = await demoToken(gateway.url, 'premium');
     const products = await cheapProducts(gateway.url);
 
@@ -91,7 +91,7 @@ describe('graceful shutdown under load (SIGTERM)', () => {
     const exitedAfterMs = performance.now() - sigterm;
 
     expect(results.filter((r) => !r.ok)).toEqual([]);
-    expect(closeCodes).toEqual(Array(SOCKETS).fill(1001));
+    expect(closeCodes).toEqual(Array(SOCKETS).fill(1012));
     expect(await sseDone).toBe('ended');
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(exitedAfterMs).toBeLessThan(GRACE_MS);
@@ -101,7 +101,7 @@ describe('graceful shutdown under load (SIGTERM)', () => {
     expect(gateway.lines.some((l) => l.msg === 'shutdown complete')).toBe(true);
     // The figures for the issue's closing note.
     console.info(
-      `shutdown: ${IN_FLIGHT}/${IN_FLIGHT} in-flight orders completed, ${SOCKETS} WebSockets closed 1001, SSE ended, ` +
+      `shutdown: ${IN_FLIGHT}/${IN_FLIGHT} in-flight orders completed, ${SOCKETS} WebSockets closed 1012, SSE ended, ` +
         `exit 0 ${Math.round(exitedAfterMs)} ms after SIGTERM (grace ${GRACE_MS} ms; orders started ${Math.round(sigterm - started)} ms before it, drain ${String(drained?.durationMs)} ms)`,
     );
   }, 60_000);

@@ -45,7 +45,7 @@ async function tracedGateway(env: Record<string, string>): Promise<{ gateway: Ga
     JWT_PRIVATE_KEY: jwtKey,
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
     OTEL_BSP_SCHEDULE_DELAY: '50',
-    OUTBOX_POLL_INTERVAL_MS: '50',
+    ORDER_LOG_POLL_MS: '50',
     ...env,
   });
   return { gateway, collector };

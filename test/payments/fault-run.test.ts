@@ -32,7 +32,7 @@ beforeAll(async () => {
       // Retry-After of a 429 may add up to 600 ms; the grace covers a whole call with margin.
       RECONCILER_GRACE_MS: '2500',
       RECONCILER_INTERVAL_MS: '300',
-      OUTBOX_POLL_INTERVAL_MS: '100',
+      ORDER_LOG_POLL_MS: '100',
     },
     app: { paymentProvider: adapter },
   });

@@ -123,8 +123,8 @@ function upgrade(): Promise<number | 'open'> {
 
 describe('configuration', () => {
   it('defaults to a 10 s idle limit and 100 sockets per address, and refuses nonsense', () => {
-    expect(loadConfig({}).security.ws).toEqual({ idleMs: 10_000, maxSocketsPerAddress: 100 });
-    expect(loadConfig({ WS_ANONYMOUS_IDLE_MS: '2500', WS_MAX_SOCKETS_PER_ADDRESS: '20000' }).security.ws).toEqual({ idleMs: 2_500, maxSocketsPerAddress: 20_000 });
+    expect(loadConfig({}).security.ws).toMatchObject({ idleMs: 10_000, maxSocketsPerAddress: 100 });
+    expect(loadConfig({ WS_ANONYMOUS_IDLE_MS: '2500', WS_MAX_SOCKETS_PER_ADDRESS: '20000' }).security.ws).toMatchObject({ idleMs: 2_500, maxSocketsPerAddress: 20_000 });
     expect(() => loadConfig({ WS_ANONYMOUS_IDLE_MS: '0' })).toThrow(/WS_ANONYMOUS_IDLE_MS/);
     expect(() => loadConfig({ WS_MAX_SOCKETS_PER_ADDRESS: '0' })).toThrow(/WS_MAX_SOCKETS_PER_ADDRESS/);
   });

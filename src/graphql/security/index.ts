@@ -22,7 +22,7 @@ import { TRUSTED_DOCUMENT_PARAMS, loadTrustedDocuments, useTrustedDocuments, typ
 
 export type { ClientInfo } from './identity.ts';
 export { DOCUMENT_LIMITS, TRANSPORT_LIMITS } from './limits.ts';
-export { TOKEN_EXPIRED_CLOSE, resolveTrustedDocument, tooManySubscriptions } from './ws.ts';
+export { TOKEN_EXPIRED_CLOSE, TOKEN_RENEWAL_REFUSED_CLOSE, renewalTokenOf, resolveTrustedDocument, sameViewer, tooManySubscriptions } from './ws.ts';
 
 /** What the HTTP and graphql-ws servers need from the security settings. */
 export interface TransportSettings {
@@ -39,6 +39,8 @@ export interface TransportSettings {
     readonly idleMs: number;
     /** Sockets one client address may hold; the next upgrade gets HTTP 429 (WS_MAX_SOCKETS_PER_ADDRESS). */
     readonly maxSocketsPerAddress: number;
+    /** Unsent bytes a socket may hold before it is closed with 4008 and its resume cursor (WS_SEND_BUFFER_BYTES; src/graphql/ws-lifecycle.ts). */
+    readonly sendBufferBytes: number;
   };
   /** yoga's parse caches, bounded in entries and document size. */
   readonly parserCache: { readonly documentCache: DocumentCache<DocumentNode>; readonly errorCache: DocumentCache<unknown> };
@@ -126,6 +128,7 @@ export async function createSecurity(config: Config, deps: { redis?: Redis | und
         maxSubscriptionsPerSocket: TRANSPORT_LIMITS.wsSubscriptionsPerSocket,
         idleMs: settings.ws.idleMs,
         maxSocketsPerAddress: settings.ws.maxSocketsPerAddress,
+        sendBufferBytes: settings.ws.sendBufferBytes,
       },
       parserCache: createDocumentCaches({ maxEntries: TRANSPORT_LIMITS.documentCacheEntries, maxDocumentChars: TRANSPORT_LIMITS.documentCacheMaxChars }),
       trustedDocuments: trusted,

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { Viewer } from '../../platform/op-context.ts';
 import { documentHash, persistedDocumentId, type TrustedDocuments } from './trusted-documents.ts';
 
 /** A graphql-ws subscribe message's payload (graphql-ws has already checked its shape). */
@@ -33,3 +34,29 @@ export function tooManySubscriptions(limit: number): GraphQLError {
 
 /** graphql-ws close code and reason when the socket's access token expires (the client reconnects with a fresh one). */
 export const TOKEN_EXPIRED_CLOSE = { code: 4403, reason: 'Forbidden: access token expired' } as const;
+
+/** graphql-ws close code and reason when a token renewal (a ping with `authorization`) is refused: invalid, expired, or for another viewer. */
+export const TOKEN_RENEWAL_REFUSED_CLOSE = { code: 4403, reason: 'Forbidden: renewal token invalid, expired or for another viewer' } as const;
+
+/**
+ * The `authorization` of a graphql-ws ping's payload (`{ "authorization": "Bearer <JWT>" }`, the
+ * shape of connection_init's payload; `Authorization` also accepted): a token renewal. Undefined
+ * for a plain ping (no payload, or none of these keys).
+ */
+export function renewalTokenOf(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const { authorization, Authorization } = payload as { authorization?: unknown; Authorization?: unknown };
+  return authorization ?? Authorization;
+}
+
+/**
+ * Whether a renewed token's viewer may take over a socket: the same kind, subject and role.
+ * A role that changed (an admin demoted, a customer promoted) needs a new socket: the running
+ * subscriptions were authorized, and share their results (src/graphql/shared-subscriptions.ts),
+ * as the old viewer.
+ */
+export function sameViewer(current: Viewer, renewed: Viewer): boolean {
+  if (current.kind === 'customer' && renewed.kind === 'customer') return current.customerId === renewed.customerId && current.role === renewed.role;
+  if (current.kind === 'system' && renewed.kind === 'system') return current.name === renewed.name;
+  return false;
+}

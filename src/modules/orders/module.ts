@@ -1,5 +1,6 @@
 import type { Config } from '../../config.ts';
 import { noCrashPoints, type CrashPoints } from '../../platform/crash-points.ts';
+import type { DoorbellTransport } from '../../platform/doorbell.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { systemContext } from '../../platform/op-context.ts';
 import type { RequestScope } from '../../platform/request-scope.ts';
@@ -10,21 +11,27 @@ import type { CustomersApi } from '../customers/public.ts';
 import type { GraphQLRefs, ModuleDescriptor, ModuleRuntime } from '../module-descriptor.ts';
 import { PaymentDeclinedError, type PaymentStatements, type PaymentsApi } from '../payments/public.ts';
 import { createOrdersApi, type OrdersApi } from './application/api.ts';
-import type { OutboxRelayTrigger } from './application/ports.ts';
+import type { OrderLogDoorbell } from './application/ports.ts';
 import { registerOrdersGraphQL, type OrdersGraphQLDeps } from './graphql/index.ts';
-import { EventTargetOrderEvents, toWireChange, type WireChange } from './infrastructure/event-target-order-events.ts';
+import { EventTargetOrderEvents, toWireChange, type DeliveredChange, type WireChange } from './infrastructure/event-target-order-events.ts';
 import { Migration20261121000300Orders } from './infrastructure/migrations/Migration20261121000300Orders.ts';
 import { Migration20261204000100OutboxClaims } from './infrastructure/migrations/Migration20261204000100OutboxClaims.ts';
+import { Migration20261204000200OrderLog } from './infrastructure/migrations/Migration20261204000200OrderLog.ts';
+import { MikroOrmOrderLog } from './infrastructure/mikro-orm-order-log.ts';
 import { MikroOrmOrderReader } from './infrastructure/mikro-orm-order-repository.ts';
 import { MikroOrmOrdersUnitOfWork } from './infrastructure/mikro-orm-orders-unit-of-work.ts';
 import { catalogAdapter, customersAdapter, paymentsAdapter } from './infrastructure/module-adapters.ts';
 import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './infrastructure/order.entities.ts';
+import { startOrderLogPruner } from './infrastructure/order-log-pruner.ts';
+import { startOrderLogReader, type OrderLogReader, type ReadTrigger } from './infrastructure/order-log-reader.ts';
 import { OutboxRecord } from './infrastructure/outbox.entity.ts';
-import { startOutboxRelay } from './infrastructure/outbox-relay.ts';
 
-// What scripts and tests wire by hand (an outbox relay of their own, the event wire shape).
-export { startOutboxRelay, type OutboxRelayOptions } from './infrastructure/outbox-relay.ts';
+// What scripts, benchmarks and tests wire by hand (a log reader of their own, the fan-out, the wire shape).
+export { startOrderLogReader, type OrderLogReader, type OrderLogReaderOptions, type ReadTrigger } from './infrastructure/order-log-reader.ts';
 export { EventTargetOrderEvents, ORDER_STATUS_TOPIC, toWireChange, type WireChange } from './infrastructure/event-target-order-events.ts';
+
+/** The doorbell channel of the order log: a ring there makes every instance's reader read. */
+export const ORDER_LOG_CHANNEL = 'ordergraph:order-log';
 
 /** MikroORM entity schemas of the orders module (also for tooling: migrations, seeding). */
 export const ordersEntities = [OrderRecord, OrderLineRecord, OrderStatusChangeRecord, OutboxRecord] as const;
@@ -32,6 +39,7 @@ export const ordersEntities = [OrderRecord, OrderLineRecord, OrderStatusChangeRe
 export const ordersMigrations = [
   { name: 'Migration20261121000300Orders', class: Migration20261121000300Orders },
   { name: 'Migration20261204000100OutboxClaims', class: Migration20261204000100OutboxClaims },
+  { name: 'Migration20261204000200OrderLog', class: Migration20261204000200OrderLog },
 ] as const;
 
 /** What the orders module is made from: the narrow APIs of the modules it uses, and settings. */
@@ -41,15 +49,17 @@ export interface OrdersModuleDeps {
   readonly customers: (scope: RequestScope) => CustomersApi;
   /** The payments module's API for the same operation, and its writes embedded in orders' statements. */
   readonly payments: { readonly forScope: (scope: RequestScope) => PaymentsApi; readonly statements: (em: RequestScope['em']) => PaymentStatements };
-  /** Pub/sub of committed status changes: an in-process EventTarget, or Redis's between instances. */
-  readonly transport: { readonly target: EventTarget; readonly system: 'in-process' | 'redis' };
-  /** Sees each change once per instance, `seconds` after it was committed (a latency histogram). */
+  /** Rings between the instances' log readers after a commit: Redis, PostgreSQL NOTIFY, or in-process (ADR 0012). */
+  readonly doorbell: DoorbellTransport;
+  /** Sees each change once per instance when its log reader reads it, `seconds` after it was written (a latency histogram). */
   readonly onEventArrival?: (seconds: number) => void;
+  /** Sees each read of the log reader: what triggered it, and the rows it returned (counters). */
+  readonly onLogRead?: (trigger: ReadTrigger, rows: number) => void;
   /** ISO 4217 store currency. */
   readonly currency: string;
   /** Bound of each payment call, in ms; a replayed placeOrder waits this plus 1 s for the first call's payment. */
   readonly paymentCallBudgetMs: number;
-  readonly outbox: Config['outbox'];
+  readonly orderLog: Config['orderLog'];
   readonly reconciler: Config['reconciler'];
   readonly logger: Logger;
   readonly crashPoints?: CrashPoints;
@@ -75,20 +85,26 @@ function foreignRefs(refs: GraphQLRefs): OrdersGraphQLDeps {
 
 /**
  * The orders module: placing, pricing and paying orders, the status machine and its history, order
- * events (transactional outbox → pub/sub → subscriptions), and two workers: the outbox relay and
- * the payment reconciler (settles payments whose outcome is unknown: at start-up, then periodically).
+ * events (the outbox is the log; each instance's log reader fans its changes out to subscriptions;
+ * a doorbell rings the readers after a commit: ADR 0012), and three workers: the log reader, the
+ * log's retention pruner and the payment reconciler (settles payments whose outcome is unknown: at
+ * start-up, then periodically).
  */
 export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'orders', OrdersApi> {
   const events = new EventTargetOrderEvents(
-    traceDeliveries(deps.transport.target, {
-      system: deps.transport.system,
-      attributes: (detail) => ({ 'ordergraph.order.id': (detail as WireChange).orderId, 'ordergraph.order.version': (detail as WireChange).version }),
-      onArrival: (detail) => deps.onEventArrival?.((Date.now() - Date.parse((detail as WireChange).at)) / 1_000),
+    traceDeliveries(new EventTarget(), {
+      system: 'postgresql',
+      attributes: (detail) => ({ 'ordergraph.order.id': (detail as DeliveredChange).change.orderId, 'ordergraph.order.version': (detail as DeliveredChange).change.version }),
     }),
   );
-  // The relay starts with the workers; until then a commit has nobody to wake (it polls at start).
-  let relay: OutboxRelayTrigger | undefined;
-  const outbox: OutboxRelayTrigger = { nudge: () => relay?.nudge() };
+  // The reader starts with the workers; until then a ring only reaches the other instances.
+  let logReader: OrderLogReader | undefined;
+  const doorbell: OrderLogDoorbell = {
+    ring: () => {
+      logReader?.ring();
+      deps.doorbell.ring(ORDER_LOG_CHANNEL);
+    },
+  };
   const clock = deps.clock ?? (() => new Date());
 
   const forRequest = (scope: RequestScope): OrdersApi => {
@@ -103,7 +119,9 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
       customers: customersAdapter(() => deps.customers(scope)),
       payments: paymentsAdapter(() => deps.payments.forScope(scope)),
       events,
-      outbox,
+      log: new MikroOrmOrderLog(scope.em),
+      logRetentionMs: deps.orderLog.retentionMs,
+      doorbell,
       crashPoints: deps.crashPoints ?? noCrashPoints,
       currency: deps.currency,
       clock,
@@ -113,30 +131,10 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
   };
 
   const workers = (runtime: ModuleRuntime): BackgroundWorker[] => {
-    const started = startOutboxRelay({
-      em: runtime.fork,
-      sink: events,
-      logger: runtime.logger.child({ component: 'outbox-relay' }),
-      concurrency: deps.outbox.concurrency,
-      batchSize: deps.outbox.batch,
-      pollIntervalMs: deps.outbox.pollIntervalMs,
-    });
-    relay = started;
-    const reconcilerLogger = runtime.logger.child({ component: 'payment-reconciler' });
-    const reconciler = startLoop({
-      intervalMs: deps.reconciler.intervalMs,
-      round: async (signal) => {
-        const op = systemContext('reconciler', signal);
-        const report = await runtime.apiFor<OrdersApi>('orders', op).reconcileOrders(op, {
-          olderThan: new Date(clock().getTime() - deps.reconciler.graceMs),
-          limit: deps.reconciler.batch,
-          concurrency: deps.reconciler.concurrency,
-        });
-        if (report.examined > 0) reconcilerLogger.info(report, 'payments reconciled');
-      },
-      onError: (error) => reconcilerLogger.warn({ err: error }, 'reconciliation round failed'),
-    });
-    return [started, reconciler];
+    const started = startLogReader(deps, runtime, events);
+    logReader = started.reader;
+    const pruner = startOrderLogPruner({ em: runtime.fork, retentionMs: deps.orderLog.retentionMs, logger: runtime.logger.child({ component: 'order-log-pruner' }), clock });
+    return [started.worker, pruner, startReconciler(deps, runtime, clock)];
   };
 
   return {
@@ -146,5 +144,44 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
     forRequest,
     graphql: (builder, refs) => registerOrdersGraphQL(builder, refs.common, foreignRefs(refs), { currency: deps.currency }),
     workers,
+    gauges: { orderLogHorizonLag: () => logReader?.horizonLagSeconds() ?? 0 },
   };
+}
+
+/** This instance's log reader, fanning out to `events` and rung by the other instances' commits. */
+function startLogReader(deps: OrdersModuleDeps, runtime: ModuleRuntime, events: EventTargetOrderEvents): { reader: OrderLogReader; worker: BackgroundWorker } {
+  const reader = startOrderLogReader({
+    em: runtime.fork,
+    deliver: (entry) => events.deliver(entry.change, entry.traceparent),
+    pollMs: deps.orderLog.pollMs,
+    logger: runtime.logger.child({ component: 'order-log-reader' }),
+    ...(deps.onLogRead ? { onRead: deps.onLogRead } : {}),
+    ...(deps.onEventArrival ? { onArrival: deps.onEventArrival } : {}),
+  });
+  const stopListening = deps.doorbell.listen(ORDER_LOG_CHANNEL, () => reader.ring());
+  const worker: BackgroundWorker = {
+    async stop() {
+      stopListening();
+      await reader.stop();
+    },
+  };
+  return { reader, worker };
+}
+
+/** The payment reconciler: at start-up, then every `reconciler.intervalMs`. */
+function startReconciler(deps: OrdersModuleDeps, runtime: ModuleRuntime, clock: () => Date): BackgroundWorker {
+  const logger = runtime.logger.child({ component: 'payment-reconciler' });
+  return startLoop({
+    intervalMs: deps.reconciler.intervalMs,
+    round: async (signal) => {
+      const op = systemContext('reconciler', signal);
+      const report = await runtime.apiFor<OrdersApi>('orders', op).reconcileOrders(op, {
+        olderThan: new Date(clock().getTime() - deps.reconciler.graceMs),
+        limit: deps.reconciler.batch,
+        concurrency: deps.reconciler.concurrency,
+      });
+      if (report.examined > 0) logger.info(report, 'payments reconciled');
+    },
+    onError: (error) => logger.warn({ err: error }, 'reconciliation round failed'),
+  });
 }

@@ -3,11 +3,12 @@
 // composition root only.
 export type { Order, OrderLine, OrderStatusChange } from './domain/order.ts';
 export type { OrderStatus } from './domain/status-machine.ts';
-export { IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from './domain/errors.ts';
+export { CursorExpiredError, IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from './domain/errors.ts';
 export type { OrderEvents, OrderFilter, OrderOrder, PaymentState } from './application/ports.ts';
 export type { OrdersApi } from './application/api.ts';
 export type { ApplyPaymentOutcome } from './application/apply-payment-outcome.ts';
 export type { GetOrderLines, GetOrders, GetStatusHistory } from './application/get-orders.ts';
 export type { HandleProviderEvent } from './application/handle-provider-event.ts';
 export type { PlaceOrder, PlacedOrder } from './application/place-order.ts';
+export type { OrderStatusEvent, WatchOrderStatus, WatchOrderStatusInput } from './application/watch-order-status.ts';
 export type { ReconcileReport } from './application/reconcile-orders.ts';

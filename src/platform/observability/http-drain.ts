@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
-import type { WebSocketServer } from 'ws';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger.ts';
 
 /** What a drain did, for the shutdown log line. */
 export interface DrainReport {
   /** HTTP requests in flight when the drain began. */
   readonly inFlightAtStart: number;
-  /** WebSockets closed with 1001. */
+  /** WebSockets handed off (closed with 1012, a reconnect delay and their resume cursor). */
   readonly webSocketsClosed: number;
   /** True when everything finished within the grace; false when connections were cut at its end. */
   readonly clean: boolean;
@@ -18,18 +19,27 @@ export interface HttpDrain {
   /** Requests being served right now. */
   inFlight(): number;
   /**
-   * Stops accepting connections, closes every WebSocket with 1001 (going away: clients reconnect
-   * to another instance and resume with afterVersion), lets in-flight requests finish, and closes
-   * each keep-alive connection once it is idle. After `graceMs` whatever is left is cut.
+   * Stops accepting connections and WebSocket upgrades, hands every WebSocket off (closed with
+   * 1012 Service Restart, a reconnect delay drawn uniformly from [0, `reconnectSpreadMs`) ms and
+   * its resume cursor: clients come back to another instance spread over that window and resume
+   * where they were), then calls `endStreams` (ends the subscription streams still open: SSE
+   * responses finish), lets in-flight requests finish, and closes each keep-alive connection once
+   * it is idle. After `graceMs` whatever is left is cut.
    */
-  drain(graceMs: number): Promise<DrainReport>;
+  drain(options: { readonly graceMs: number; readonly reconnectSpreadMs: number; readonly endStreams?: () => void }): Promise<DrainReport>;
 }
+
+/** Closes one WebSocket for a restart, telling its client to reconnect in `reconnectInMs` ms (src/graphql/ws-lifecycle.ts). */
+export type WebSocketHandOff = (socket: WebSocket, reconnectInMs: number) => void;
 
 /** How often idle keep-alive connections are closed while draining (ms). */
 const IDLE_SWEEP_MS = 100;
 
-/** Watches `server` from now on (call before it listens) so that {@link HttpDrain.drain} can stop it gracefully. */
-export function createHttpDrain(server: Server, wss: WebSocketServer, logger: Logger): HttpDrain {
+/**
+ * Watches `server` from now on (call before it listens) so that {@link HttpDrain.drain} can stop it
+ * gracefully; `handOff` closes each of `wss`'s sockets.
+ */
+export function createHttpDrain(server: Server, wss: WebSocketServer, logger: Logger, handOff: WebSocketHandOff): HttpDrain {
   let inFlight = 0;
   let draining = false;
   server.on('request', (_request, response) => {
@@ -44,18 +54,24 @@ export function createHttpDrain(server: Server, wss: WebSocketServer, logger: Lo
 
   return {
     inFlight: () => inFlight,
-    async drain(graceMs) {
+    async drain({ graceMs, reconnectSpreadMs, endStreams }) {
       const started = performance.now();
       draining = true;
       const inFlightAtStart = inFlight;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // No more upgrades (ws answers 503 and drops its upgrade listener); open sockets stay.
+      wss.close();
+      // The hand-off's cursor is exact once the turn's pending writes are done (ws-lifecycle.ts).
+      await nextTurn();
       let webSocketsClosed = 0;
       for (const socket of wss.clients) {
-        socket.close(1001, 'server shutting down');
+        handOff(socket, Math.floor(Math.random() * reconnectSpreadMs));
         webSocketsClosed += 1;
       }
-      wss.close();
-      logger.info({ inFlight: inFlightAtStart, webSockets: webSocketsClosed, graceMs }, 'draining: no new connections, finishing in-flight requests');
+      // After the hand-off: a graphql-ws client told "complete" by an ended stream would not
+      // resubscribe, while one whose socket closed with 1012 does.
+      endStreams?.();
+      logger.info({ inFlight: inFlightAtStart, webSockets: webSocketsClosed, graceMs, reconnectSpreadMs }, 'draining: no new connections, finishing in-flight requests');
       server.closeIdleConnections();
       const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
       let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { tracePipelineCounts } from '../telemetry/pipeline-counts.ts';
 import { errorCodeOf, resultErrors } from './error-codes.ts';
+import type { DependencySnapshot } from './health.ts';
 
 /** Live values the metrics read at scrape time; app.ts fills them in as the parts come up. */
 export interface MetricSources {
@@ -13,6 +14,10 @@ export interface MetricSources {
   dbPool?: () => { readonly total: number; readonly idle: number; readonly waiting: number; readonly max: number };
   /** The payment provider's circuit breaker ('closed', 'open', 'half-open', 'isolated'); absent for providers without one. */
   paymentCircuitBreaker?: () => string | undefined;
+  /** Readiness's last known dependency states (health.ts `snapshot`): from its checks and connection events. */
+  dependencies?: () => DependencySnapshot;
+  /** Seconds the order log reader has been waiting for the oldest change held back by an open transaction (0: none; ADR 0012). */
+  orderLogHorizonLag?: () => number;
 }
 
 /** Prometheus metrics of one application instance, served on GET /metrics. */
@@ -25,8 +30,18 @@ export interface Metrics {
   subscriptionDelta(delta: 1 | -1): void;
   /** A use case returned an expected failure (errors as data), e.g. PAYMENT_DECLINED. */
   useCaseFailed(useCase: string, code: string): void;
-  /** An order status change reached this instance, `seconds` after its `at` (set when it was committed). */
+  /**
+   * Errors a subscriber got (the subscription refused, or errors in one of its events), counted in
+   * `graphql_envelop_error_result` with phase `subscribe`: the Prometheus plugin counts queries
+   * and mutations only (see useSubscriptionLifecycle's `onErrors`).
+   */
+  subscriptionErrors(operation: { readonly document: DocumentNode; readonly operationName?: string | null | undefined }, errors: readonly GraphQLError[]): void;
+  /** An order status change reached this instance (its log reader read it), `seconds` after its `at` (set when it was written). */
   eventArrived(seconds: number): void;
+  /** The order log reader read `rows` rows, woken by its doorbell, its timer, or to read again (rows held back by an open transaction). */
+  orderLogRead(trigger: 'ring' | 'timer' | 'retry', rows: number): void;
+  /** A graphql-ws socket was closed with 4008: its client read too slowly (WS_SEND_BUFFER_BYTES). */
+  webSocketSlowConsumerClosed(): void;
 }
 
 const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
@@ -56,7 +71,7 @@ interface Reached {
  * Creates the registry and the metrics the issue asks for, on prom-client and
  * `@graphql-yoga/plugin-prometheus`: operation duration by operation name and outcome, errors by
  * code, open WebSockets, active subscriptions, DB pool usage, order-event publish lag, the payment
- * circuit breaker, plus Node's default process metrics. A fresh registry per app (no global state),
+ * circuit breaker, readiness per dependency, plus Node's default process metrics. A fresh registry per app (no global state),
  * so tests can run several apps in one process.
  */
 export function createMetrics(options: { readonly enabled: boolean }): Metrics {
@@ -75,7 +90,7 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
   registerSourceGauges(registry, sources);
   const publishLag = new Histogram({
     name: 'ordergraph_order_event_publish_lag_seconds',
-    help: 'Time from an order status change being committed (its `at`) to its arrival at this instance through the pub/sub port (outbox relay + transport)',
+    help: 'Time from an order status change being written (its `at`, in the transaction that committed it) to this instance\'s order log reader reading it (ADR 0012)',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
@@ -86,6 +101,23 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
     registers: [registry],
   });
   registerTracePipelineCounters(registry);
+  const logReads = new Counter({
+    name: 'ordergraph_order_log_reads_total',
+    help: 'Reads of the order log by this instance\'s reader, by trigger: ring (its doorbell), timer (ORDER_LOG_POLL_MS), retry (rows were held back by an open transaction; the reads that follow a full batch count under its trigger)',
+    labelNames: ['trigger'],
+    registers: [registry],
+  });
+  const logRows = new Counter({
+    name: 'ordergraph_order_log_rows_read_total',
+    help: 'Order status changes read from the order log by this instance\'s reader, by the trigger of the read',
+    labelNames: ['trigger'],
+    registers: [registry],
+  });
+  const slowConsumerCloses = new Counter({
+    name: 'ordergraph_websocket_slow_consumer_closes_total',
+    help: 'graphql-ws sockets closed with 4008 because their unsent bytes passed WS_SEND_BUFFER_BYTES (the client reads slower than its events arrive); the close reason carries its resume cursor',
+    registers: [registry],
+  });
 
   const errorResult = createErrorResultCounter(registry);
   const prometheus = createPrometheusPlugin(registry, options.enabled, outcomes, errorResult);
@@ -96,7 +128,16 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
     sources,
     subscriptionDelta: (delta) => activeSubscriptions.inc(delta),
     useCaseFailed: (useCase, code) => useCaseFailures.inc({ use_case: useCase, code }),
+    subscriptionErrors: (operation, errors) => {
+      const name = getOperationAST(operation.document, operation.operationName ?? undefined)?.name?.value ?? operation.operationName ?? 'Anonymous';
+      for (const error of errors) errorResult.counter.inc({ operationName: name, operationType: 'subscription', phase: 'subscribe', code: errorCode(error, 'subscribe') });
+    },
     eventArrived: (seconds) => publishLag.observe(Math.max(0, seconds)),
+    orderLogRead: (trigger, rows) => {
+      logReads.inc({ trigger });
+      if (rows > 0) logRows.inc({ trigger }, rows);
+    },
+    webSocketSlowConsumerClosed: () => slowConsumerCloses.inc(),
   };
 }
 
@@ -141,6 +182,40 @@ function registerSourceGauges(registry: Registry, sources: MetricSources): void 
       const current = sources.paymentCircuitBreaker?.();
       if (current === undefined) return;
       for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+  registerDependencyGauges(registry, sources);
+  new Gauge({
+    name: 'ordergraph_order_log_horizon_lag_seconds',
+    help: 'Age of the oldest order status change committed but not readable yet, held back by an older open transaction anywhere in the cluster (0: none); delivery waits for it (ADR 0012)',
+    registers: [registry],
+    collect() {
+      this.set(sources.orderLogHorizonLag?.() ?? 0);
+    },
+  });
+}
+
+/**
+ * Readiness per dependency, as last known (set when `/ready` runs its checks and, for Redis, on
+ * its connections' events), so a scrape never probes a dependency itself.
+ */
+function registerDependencyGauges(registry: Registry, sources: MetricSources): void {
+  new Gauge({
+    name: 'ordergraph_dependency_up',
+    help: 'Whether a dependency answered its last readiness check or connection event: 1 up, 0 down (absent until first known)',
+    labelNames: ['dependency'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [dependency, state] of Object.entries(sources.dependencies?.().dependencies ?? {})) this.set({ dependency }, state === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ordergraph_degraded',
+    help: 'Whether the instance serves degraded (1): every critical dependency up, a non-critical one (Redis) down; /ready then answers 200 "degraded"',
+    registers: [registry],
+    collect() {
+      this.set(sources.dependencies?.().degraded ? 1 : 0);
     },
   });
 }
@@ -193,6 +268,10 @@ function createErrorResultCounter(registry: Registry) {
       help: 'GraphQL errors in responses, by operation, phase and error code (extensions.code)',
       labelNames: ['operationName', 'operationType', 'phase', 'code'] as const,
     },
+    // Not 'subscribe': the plugin would wrap every subscription's stream in two more iterators
+    // to see its events (~1 KB heap per idle subscribed socket and two promise hops per event
+    // and subscriber, issue 14); useSubscriptionLifecycle reports them (subscriptionErrors).
+    phases: ['parse', 'validate', 'context', 'execute'],
     fillLabelsFn: (params) => ({
       operationName: params.operationName ?? 'Anonymous',
       operationType: params.operationType ?? 'unknown',
@@ -296,6 +375,9 @@ function createPrometheusPlugin(
       graphql_envelop_phase_validate: false,
       graphql_envelop_phase_context: false,
       graphql_envelop_phase_execute: true,
+      // On by default: a histogram of each subscription's lifetime, observed at its end, for which
+      // the plugin wraps every stream in one more iterator (issue 14).
+      graphql_envelop_phase_subscribe: false,
       graphql_yoga_http_duration: true,
     },
     // Every distinct URL (query strings included) would be a new series.

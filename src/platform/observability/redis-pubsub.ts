@@ -2,7 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 
-/** Pub/sub between instances over Redis, as an EventTarget for the orders module's event port. */
+/** Pub/sub between instances over Redis, as an EventTarget: the order log's doorbell (ADR 0012). */
 export interface RedisPubSub {
   /** `@graphql-yoga/redis-event-target` over the two connections below. */
   readonly eventTarget: EventTarget;
@@ -13,6 +13,12 @@ export interface RedisPubSub {
   readonly client: Redis;
   /** Readiness: both connections are up and Redis answers PING. */
   check(signal: AbortSignal): Promise<boolean>;
+  /**
+   * Calls `listener` at once and on every connection event that can change it (ioredis 'ready',
+   * 'close', 'end' of either connection) with whether both connections are ready: the readiness
+   * metric's source between checks.
+   */
+  watchConnections(listener: (up: boolean) => void): void;
   /** Closes both connections (QUIT, or a hard disconnect after `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -43,8 +49,8 @@ function guardFireAndForget(client: Redis, onError: (command: string, error: unk
 /**
  * Connects the two ioredis connections pub/sub needs and builds the event target on them. The
  * connections reconnect by themselves (capped backoff) and the subscriber re-subscribes its
- * channels; events published while a connection is down are lost to live subscribers, who recover
- * them from the order history on the next event or on resume (docs/adr/0004, 0005).
+ * channels; a message published while a connection is down is lost, which for a doorbell ring
+ * only delays events until the readers' next timed read (the events are in the order log, ADR 0012).
  * - publisher: commands queue while disconnected and fail after ioredis' default 20 retries, so a
  *   long outage cannot grow the queue without bound; failures are logged and counted by the caller.
  * - subscriber: its (un)subscribe commands wait for the connection however long it takes, since a
@@ -92,6 +98,12 @@ export function createRedisPubSub(url: string, logger: Logger, onPublishError?: 
         new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
       ]);
       return pong === 'PONG';
+    },
+    watchConnections(listener) {
+      // ioredis sets `status` before it emits the event, so both are read as they are now.
+      const report = () => listener(publisher.status === 'ready' && subscriber.status === 'ready');
+      for (const client of [publisher, subscriber]) for (const event of ['ready', 'close', 'end']) client.on(event, report);
+      report();
     },
     async close(timeoutMs = 2_000) {
       await Promise.all(

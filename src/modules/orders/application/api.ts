@@ -20,7 +20,7 @@ export function createOrdersApi(deps: OrdersDeps) {
     getOrderLines: createGetOrderLines({ reader }),
     getStatusHistory: createGetStatusHistory({ reader }),
     listOrders: createListOrders({ reader }),
-    watchOrderStatus: createWatchOrderStatus({ reader, events: deps.events }),
+    watchOrderStatus: createWatchOrderStatus({ reader, log: deps.log, events: deps.events, clock: deps.clock, logRetentionMs: deps.logRetentionMs }),
     applyPaymentOutcome: createApplyPaymentOutcome(deps),
     handleProviderEvent: createHandleProviderEvent(deps),
     reconcileOrders: createReconcileOrders(deps),

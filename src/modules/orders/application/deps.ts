@@ -1,6 +1,6 @@
 import type { Logger } from '../../../platform/logger.ts';
 import type { CrashPoints } from '../../../platform/crash-points.ts';
-import type { CustomerDirectory, OrderEvents, OrderPayments, OrderReader, OrdersUnitOfWork, OutboxRelayTrigger, ProductCatalog } from './ports.ts';
+import type { CustomerDirectory, OrderEvents, OrderLog, OrderLogDoorbell, OrderPayments, OrderReader, OrdersUnitOfWork, ProductCatalog } from './ports.ts';
 
 /** Everything the orders use cases depend on: their ports plus store settings. */
 export interface OrdersDeps {
@@ -10,7 +10,12 @@ export interface OrdersDeps {
   readonly customers: CustomerDirectory;
   readonly payments: OrderPayments;
   readonly events: OrderEvents;
-  readonly outbox: OutboxRelayTrigger;
+  /** The order log, read by streams that resume (ADR 0012). */
+  readonly log: OrderLog;
+  /** How long the order log keeps changes, in ms (ORDER_LOG_RETENTION_HOURS): older cursors are CURSOR_EXPIRED. */
+  readonly logRetentionMs: number;
+  /** Rung after every commit that wrote to the order log (ADR 0012). */
+  readonly doorbell: OrderLogDoorbell;
   readonly crashPoints: CrashPoints;
   /** ISO 4217 store currency. */
   readonly currency: string;

@@ -4,6 +4,7 @@ import type { Page, PageWindow } from '../../../platform/pagination.ts';
 import type { Result } from '../../../platform/result.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
+import type { LogPosition } from '../domain/order-log-cursor.ts';
 import type { Product } from '../../catalog/public.ts';
 import type { ProviderEvent } from '../../payments/public.ts';
 
@@ -30,8 +31,13 @@ export interface OrderReader {
   findLines(orderIds: readonly string[]): Promise<OrderLine[]>;
   /** Audit trail of the given orders, ordered by order then version. */
   findHistory(orderIds: readonly string[]): Promise<OrderStatusChange[]>;
-  /** Changes of one order with a version greater than `afterVersion`, ascending. */
-  findHistorySince(orderId: string, afterVersion: number): Promise<OrderStatusChange[]>;
+  /**
+   * Changes of one order with a version greater than `afterVersion`, ascending, each with the
+   * cursor of its order-log row; null once that row was pruned (older than the log's window), and
+   * for a moment after its commit while an older transaction is still open (the row is not below
+   * the commit horizon yet, so resuming after it could skip a row committed later: ADR 0012).
+   */
+  findHistorySince(orderId: string, afterVersion: number): Promise<(OrderStatusChange & { readonly cursor: string | null })[]>;
   /** PENDING orders last changed before `before`, oldest first. */
   findStalePending(before: Date, limit: number): Promise<Order[]>;
 }
@@ -64,8 +70,10 @@ export interface OrdersTransaction {
   insertOrder(order: Omit<Order, 'number'>, lines: readonly Omit<OrderLine, 'orderId'>[], created: OrderStatusChange): Promise<Order | 'DUPLICATE_IDEMPOTENCY_KEY'>;
   /**
    * Applies a status change if the order is still at `change.version - 1` (optimistic lock) and
-   * appends the history entry and its outbox event. @returns the updated order, or undefined when
-   * the version moved.
+   * appends the history entry and its outbox event. It must be the transaction's first write (ADR
+   * 0012: the log lists an order's versions in version order only then).
+   * @returns the updated order, or undefined when the version moved.
+   * @throws Error when the transaction wrote before it (a bug in the caller).
    */
   saveStatusChange(change: OrderStatusChange): Promise<Order | undefined>;
 }
@@ -164,26 +172,50 @@ export interface OrderPayments {
   recordProviderEvent(op: OpContext, event: ProviderEvent): Promise<{ applied: boolean; orderId: string | null; payment: PaymentState | null }>;
 }
 
-/**
- * The transactional outbox's relay, as seen from the use cases: status changes are written to the
- * outbox inside their transaction; after the commit the use case nudges the relay so it publishes
- * at once instead of at its next poll.
- */
-export interface OutboxRelayTrigger {
-  nudge(): void;
+// A position in the order log: a domain value (compared and put in cursors there).
+export type { LogPosition } from '../domain/order-log-cursor.ts';
+
+/** A committed status change as the order log holds it, with its position and the opaque cursor a client resumes from. */
+export interface LoggedChange extends OrderStatusChange {
+  readonly position: LogPosition;
+  /** Opaque, see domain/order-log-cursor.ts; carries the position and when the change was written. */
+  readonly cursor: string;
+}
+
+/** Which changes a log read returns (both unset: every order's). */
+export interface OrderLogFilter {
+  readonly customerId?: string;
+  readonly orderId?: string;
+}
+
+/** Reads the order log: the outbox, in commit-safe order (ADR 0012). */
+export interface OrderLog {
+  /**
+   * Committed changes after `after` (exclusive; null: from the oldest retained), in log order,
+   * at most `limit`; only rows below the commit horizon, so a later read never finds a row before
+   * the last one returned.
+   */
+  readAfter(after: LogPosition | null, filter: OrderLogFilter, limit: number): Promise<LoggedChange[]>;
 }
 
 /**
- * Lets viewers follow committed status changes (published by the outbox relay, never before the
- * commit: a subscriber must never see a change that was rolled back).
+ * Rings the order log's doorbell after a commit that wrote to the log: this instance's log reader
+ * reads at once, and the other instances' readers are told (Redis pub/sub, or PostgreSQL NOTIFY).
+ * A lost ring only delays delivery until the readers' next timed read (ADR 0012).
+ */
+export interface OrderLogDoorbell {
+  ring(): void;
+}
+
+/**
+ * Lets viewers follow committed status changes as this instance's log reader delivers them (in
+ * log order, each change once per instance, never before its commit: a subscriber must never see
+ * a change that was rolled back).
  */
 export interface OrderEvents {
-  publish(change: OrderStatusChange): Promise<void>;
   /**
-   * Starts listening at once (events published after this call are buffered) and yields them in
-   * arrival order until `signal` aborts or the consumer stops. Each change at most once: a version
-   * of an order that is not newer than one already delivered (a repeat of the at-least-once
-   * outbox relay) is dropped.
+   * Starts listening at once (changes delivered after this call are buffered) and yields them in
+   * log order until `signal` aborts or the consumer stops.
    */
-  subscribe(signal: AbortSignal): AsyncIterable<OrderStatusChange>;
+  subscribe(signal: AbortSignal): AsyncIterable<LoggedChange>;
 }

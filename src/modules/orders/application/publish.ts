@@ -2,10 +2,10 @@ import type { OrdersDeps } from './deps.ts';
 
 /**
  * Called right after a transaction that changed order statuses committed: the changes are in the
- * outbox already (written in that transaction); this only wakes the relay so subscribers hear of
- * them now rather than at its next poll.
+ * order log already (its outbox rows, written in that transaction); this only rings the log's
+ * doorbell so the readers deliver them now rather than at their next timed read (ADR 0012).
  */
-export function announceCommitted(deps: Pick<OrdersDeps, 'outbox' | 'crashPoints'>): void {
+export function announceCommitted(deps: Pick<OrdersDeps, 'doorbell' | 'crashPoints'>): void {
   deps.crashPoints.reach('order.after-commit');
-  deps.outbox.nudge();
+  deps.doorbell.ring();
 }

@@ -42,3 +42,24 @@ export class IdempotencyKeyReusedError extends AppError {
     super('This idempotency key was already used with different order lines');
   }
 }
+
+/**
+ * CURSOR_EXPIRED: a stream was asked to resume after a cursor older than the order log's retention
+ * window (ADR 0012): the changes after it may have been pruned, so resuming would leave a silent
+ * gap. The client re-queries the state it shows, then subscribes again (with `snapshot: true` for
+ * one order, or without `after`).
+ */
+export class CursorExpiredError extends AppError {
+  readonly code = 'CURSOR_EXPIRED';
+  /** When the change the cursor points at was written. */
+  readonly writtenAt: Date;
+  /** How long the log keeps changes, in ms (the configured window). */
+  readonly retentionMs: number;
+  constructor(writtenAt: Date, retentionMs: number) {
+    super(
+      `The cursor is older than the order log's retention window (it points at a change written at ${writtenAt.toISOString()}); query the current state again, then subscribe without it`,
+    );
+    this.writtenAt = writtenAt;
+    this.retentionMs = retentionMs;
+  }
+}

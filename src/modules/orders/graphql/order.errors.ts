@@ -1,12 +1,14 @@
 import type { ObjectRef } from '@pothos/core';
 import type { Builder } from '../../../graphql/builder.ts';
 import type { CommonRefs } from '../../../graphql/common.ts';
-import { IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
+import { CursorExpiredError, IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
 import type { OrderStatusRef } from './order-status.type.ts';
 
 /**
  * Registers the orders module's error types, members of the order mutations' result unions:
- * OutOfStockError, IllegalTransitionError, VersionConflictError and IdempotencyKeyReusedError.
+ * OutOfStockError, IllegalTransitionError, VersionConflictError and IdempotencyKeyReusedError; and
+ * CursorExpiredError, which `orderStatusChanged` raises as a GraphQL error (`extensions.code`), the
+ * type documenting the code.
  */
 export function registerOrderErrors(
   builder: Builder,
@@ -48,7 +50,19 @@ export function registerOrderErrors(
     interfaces: [common.Error],
     isTypeOf: (value) => value instanceof IdempotencyKeyReusedError,
   });
+  const CursorExpired = builder.objectType(CursorExpiredError, {
+    name: 'CursorExpiredError',
+    description:
+      'CURSOR_EXPIRED: `orderStatusChanged(after:)` got a cursor older than the order log\'s retention window, so changes after it may be gone. Query the current state again, then subscribe without `after` (or with `snapshot: true` for one order). Raised as a GraphQL error with `extensions.code`.',
+    interfaces: [common.Error],
+    isTypeOf: (value) => value instanceof CursorExpiredError,
+    fields: (t) => ({
+      writtenAt: t.expose('writtenAt', { type: 'DateTime', description: 'When the change the cursor points at was written (whole seconds).' }),
+      retentionSeconds: t.int({ description: 'How long the order log keeps changes.', resolve: (e) => Math.floor(e.retentionMs / 1_000) }),
+    }),
+  });
   return {
+    CursorExpiredError: CursorExpired,
     OutOfStockError: OutOfStock,
     IllegalTransitionError: IllegalTransition,
     VersionConflictError: VersionConflict,

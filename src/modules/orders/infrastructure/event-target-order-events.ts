@@ -1,11 +1,11 @@
 import type { OrderStatusChange } from '../domain/order.ts';
 import type { OrderStatus } from '../domain/status-machine.ts';
-import type { OrderEvents } from '../application/ports.ts';
+import type { LoggedChange, OrderEvents } from '../application/ports.ts';
 
-/** The pub/sub topic every order status change goes to. */
+/** The topic of order status changes: the outbox rows' `topic`, and the event type of the in-process fan-out. */
 export const ORDER_STATUS_TOPIC = 'order-status-changed';
 
-/** The JSON-safe wire shape (a Redis event target serialises `detail` as JSON); also the outbox payload. */
+/** The JSON-safe shape of a change: the outbox row's payload. */
 export interface WireChange {
   orderId: string;
   customerId: string;
@@ -22,43 +22,35 @@ export interface WireChange {
 /** The JSON-safe form of a change. */
 export const toWireChange = (change: OrderStatusChange): WireChange => ({ ...change, at: change.at.toISOString() });
 
-/**
- * Orders whose last delivered version an instance remembers to drop repeats: a repeat comes from a
- * relay retry, seconds after the original, long before 10,000 other orders have changed.
- */
-const MAX_TRACKED_ORDERS = 10_000;
-
-/** Events a slow subscriber may fall behind by before its stream is ended (it can resume with afterVersion). */
+/** Events a slow subscriber may fall behind by before its stream is ended (it resumes from its last cursor). */
 const MAX_BUFFERED = 1_000;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
+/** What travels on the in-process target: the change, and the trace context delivery spans link to. */
+export interface DeliveredChange {
+  readonly change: LoggedChange;
+  /** W3C trace context of the operation that made the change (top level: traceDeliveries reads it there). */
+  readonly traceparent: string | undefined;
+}
+
 /**
- * {@link OrderEvents} over an EventTarget: an in-process `EventTarget` for one instance, or
- * `@graphql-yoga/redis-event-target` when several instances share Redis (chosen in app.ts; the
- * same seam yoga's `createPubSub` uses).
+ * {@link OrderEvents} of one instance: its log reader hands every change to {@link deliver} once, in
+ * log order, and this fans it out to the instance's subscribers through an in-process EventTarget
+ * (which the module wraps with traceDeliveries: a span per arrival, linked to the operation that
+ * made the change).
  *
- * The target has one listener per instance, however many subscribers: it builds the change once
- * and hands that same object to every subscriber (shared subscription results are cached per
- * event object, see graphql/shared-subscriptions.ts). A listener per subscriber made each
- * subscribe and unsubscribe cost O(subscribers) (EventTarget checks for duplicates), i.e. O(n²)
- * for 10,000 sockets, and each event a span per subscriber.
+ * The target has one listener per instance, however many subscribers: it hands the same change
+ * object to every subscriber (shared subscription results are cached per event object, see
+ * graphql/shared-subscriptions.ts). A listener per subscriber made each subscribe and unsubscribe
+ * cost O(subscribers) (EventTarget checks for duplicates), i.e. O(n²) for 10,000 sockets, and each
+ * event a span per subscriber.
  */
 export class EventTargetOrderEvents implements OrderEvents {
   readonly #target: EventTarget;
-  readonly #subscribers = new Set<(change: OrderStatusChange) => void>();
-  /** The last version delivered per order (most recent orders last; at most MAX_TRACKED_ORDERS). */
-  readonly #lastVersion = new Map<string, number>();
+  readonly #subscribers = new Set<(change: LoggedChange) => void>();
   readonly #onEvent = (event: Event) => {
-    const wire = (event as CustomEvent<WireChange>).detail;
-    // The relay publishes at least once: a repeated or older version is dropped here, once for
-    // every subscriber of this instance, instead of each subscription keeping a map (issue 6).
-    const last = this.#lastVersion.get(wire.orderId);
-    if (last !== undefined && wire.version <= last) return;
-    this.#lastVersion.delete(wire.orderId);
-    this.#lastVersion.set(wire.orderId, wire.version);
-    if (this.#lastVersion.size > MAX_TRACKED_ORDERS) this.#lastVersion.delete(this.#lastVersion.keys().next().value!);
-    const change: OrderStatusChange = { ...wire, at: new Date(wire.at) };
+    const { change } = (event as CustomEvent<DeliveredChange>).detail;
     for (const deliver of this.#subscribers) deliver(change);
   };
 
@@ -66,16 +58,17 @@ export class EventTargetOrderEvents implements OrderEvents {
     this.#target = target;
   }
 
-  async publish(change: OrderStatusChange): Promise<void> {
-    await this.publishWire(toWireChange(change));
-  }
-
-  /** Publishes an already serialised change (the outbox relay's path). */
-  async publishWire(detail: WireChange): Promise<void> {
+  /**
+   * Hands a change to every current subscriber: the log reader's path (and a benchmark's). The
+   * caller delivers each change once and in log order; nothing here reorders or drops repeats.
+   */
+  deliver(change: LoggedChange, traceparent?: string): void {
+    if (this.#subscribers.size === 0) return;
+    const detail: DeliveredChange = { change, traceparent };
     this.#target.dispatchEvent(new CustomEvent(ORDER_STATUS_TOPIC, { detail }));
   }
 
-  subscribe(signal: AbortSignal): AsyncIterable<OrderStatusChange> {
+  subscribe(signal: AbortSignal): AsyncIterable<LoggedChange> {
     // A hand-written iterator rather than an async generator: a change handed to a waiting
     // next() reaches the consumer in one promise hop instead of three or four, and with 10,000
     // subscribers every hop is 10,000 queued jobs before the first socket write (issue 6).
@@ -84,11 +77,11 @@ export class EventTargetOrderEvents implements OrderEvents {
     // span, per subscriber; a Repeater per subscriber fed by the one listener cost +1.0 KB heap per
     // idle subscribed socket (27.3 → 28.3 KB) and, at 10,000 sockets, p50 3.8–3.9× bare ws instead
     // of 2.3–2.9× in bench:subscriptions (in-process fan-out per event 22 → 120 ms).
-    const buffer: OrderStatusChange[] = [];
-    const waiting: ((result: IteratorResult<OrderStatusChange>) => void)[] = [];
+    const buffer: LoggedChange[] = [];
+    const waiting: ((result: IteratorResult<LoggedChange>) => void)[] = [];
     let overflowed = false;
     let ended = false;
-    const deliver = (change: OrderStatusChange) => {
+    const deliver = (change: LoggedChange) => {
       const next = waiting.shift();
       if (next) next({ done: false, value: change });
       else if (buffer.length >= MAX_BUFFERED) overflowed = true;
@@ -106,14 +99,14 @@ export class EventTargetOrderEvents implements OrderEvents {
     this.#subscribe(deliver);
     if (signal.aborted) end();
     else signal.addEventListener('abort', end, { once: true });
-    const iterator: AsyncIterator<OrderStatusChange> = {
+    const iterator: AsyncIterator<LoggedChange> = {
       next: () => {
         if (ended) return Promise.resolve(DONE);
         const change = buffer.shift();
         if (change) return Promise.resolve({ done: false, value: change });
         if (overflowed) {
           end();
-          return Promise.reject(new Error('subscriber fell too far behind; resume with afterVersion'));
+          return Promise.reject(new Error('subscriber fell too far behind; resume from the cursor of its last event'));
         }
         return new Promise((resolve) => waiting.push(resolve));
       },
@@ -125,12 +118,12 @@ export class EventTargetOrderEvents implements OrderEvents {
     return { [Symbol.asyncIterator]: () => iterator };
   }
 
-  #subscribe(deliver: (change: OrderStatusChange) => void): void {
+  #subscribe(deliver: (change: LoggedChange) => void): void {
     if (this.#subscribers.size === 0) this.#target.addEventListener(ORDER_STATUS_TOPIC, this.#onEvent);
     this.#subscribers.add(deliver);
   }
 
-  #unsubscribe(deliver: (change: OrderStatusChange) => void): void {
+  #unsubscribe(deliver: (change: LoggedChange) => void): void {
     if (this.#subscribers.delete(deliver) && this.#subscribers.size === 0) this.#target.removeEventListener(ORDER_STATUS_TOPIC, this.#onEvent);
   }
 }

@@ -1,7 +1,9 @@
-import type { EntityManager, FilterQuery, InferEntity } from '@mikro-orm/postgresql';
+import { raw, sql, type EntityManager, type FilterQuery, type InferEntity } from '@mikro-orm/postgresql';
 import { preparedSelect, slot } from '../../../platform/db/compiled-select.ts';
 import { findPage, type PageOrderKey } from '../../../platform/db/find-page.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
+import { encodeCursor } from '../domain/order-log-cursor.ts';
+import { ORDER_STATUS_TOPIC } from './event-target-order-events.ts';
 import type { OrderFilter, OrderOrder, OrderReader } from '../application/ports.ts';
 import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './order.entities.ts';
 
@@ -28,9 +30,24 @@ const historyOfOrders = preparedSelect(OrderStatusChangeRecord, (qb) =>
     .where({ orderId: { $in: [slot('orderIds')] } })
     .orderBy([{ orderId: 'asc' }, { version: 'asc' }]),
 );
-const historySince = preparedSelect(OrderStatusChangeRecord, (qb) =>
+/**
+ * A history entry with the position and write time of its order-log row (the outbox row of the
+ * same order and version; unique, so the join takes its index). The position is null once the row
+ * was pruned, and while the row is not yet below the commit horizon: a transaction that started
+ * earlier may still commit a row with a lower position, which an all-orders stream resuming after
+ * this one would then skip (ADR 0012). Such a change is also on its way to the live streams.
+ */
+type HistoryRowWithLog = OrderStatusChange & { readonly log_tx_id: string | null; readonly log_id: number | null; readonly log_written_s: number | null };
+const historySince = preparedSelect<InferEntity<typeof OrderStatusChangeRecord>, HistoryRowWithLog>(OrderStatusChangeRecord, (qb) =>
   qb
+    // The outbox is joined by table name (it is no relation of the history entity), hence raw
+    // column names; the transaction id as text (xid8 has no JS type) and only below the horizon,
+    // the write time in whole seconds as cursors keep it.
+    .leftJoin(sql.ref('outbox'), 'log', { 'log.topic': ORDER_STATUS_TOPIC, 'log.aggregate_id': sql.ref(`${qb.alias}.order_id`), 'log.version': sql.ref(`${qb.alias}.version`) })
     .select('*')
+    .addSelect(raw('case when log.tx_id < pg_snapshot_xmin(pg_current_snapshot()) then log.tx_id::text end as log_tx_id'))
+    .addSelect(raw('log.id as log_id'))
+    .addSelect(raw('floor(extract(epoch from log.created_at))::int8 as log_written_s'))
     .where({ orderId: slot('orderId'), version: { $gt: slot('afterVersion') } })
     .orderBy({ version: 'asc' }),
 );
@@ -90,7 +107,11 @@ export class MikroOrmOrderReader implements OrderReader {
     return stalePending.all(this.#em, { before, limit });
   }
 
-  findHistorySince(orderId: string, afterVersion: number): Promise<OrderStatusChange[]> {
-    return historySince.all(this.#em, { orderId, afterVersion });
+  async findHistorySince(orderId: string, afterVersion: number): Promise<(OrderStatusChange & { readonly cursor: string | null })[]> {
+    const rows = await historySince.all(this.#em, { orderId, afterVersion });
+    return rows.map(({ log_tx_id, log_id, log_written_s, ...change }) => ({
+      ...change,
+      cursor: log_tx_id === null || log_id === null || log_written_s === null ? null : encodeCursor({ txId: BigInt(log_tx_id), id: log_id }, new Date(log_written_s * 1_000)),
+    }));
   }
 }

@@ -54,8 +54,9 @@ const writeStatements = perOrm((em) => {
   const changeRows = (cte: string) => ({
     history: `insert into ${h.table} (${h.columns('orderId', 'version', 'customerId', 'from', 'to', 'actor', 'reason', 'at')})
       select c.${id}, c.${version}, c.${customerId}, ?, ?, ?, ?, ? from ${cte} c`,
-    outbox: `insert into ${x.table} (${x.columns('topic', 'aggregateId', 'version', 'payload', 'createdAt')})
-      select ?, c.${id}, c.${version}, ?::jsonb, ? from ${cte} c`,
+    // tx_id is the column's default (the writing transaction's id): the row's place in the log.
+    outbox: `insert into ${x.table} (${x.columns('topic', 'aggregateId', 'customerId', 'version', 'payload', 'createdAt')})
+      select ?, c.${id}, c.${customerId}, c.${version}, ?::jsonb, ? from ${cte} c`,
   });
   return {
     // ON CONFLICT keeps the statement whole: a racing twin blocks on the unique index until the
@@ -114,7 +115,11 @@ export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
       return { recorded: Number(row?.recorded) > 0, order };
     };
     // One statement is one transaction: the usual case (PAID) needs no BEGIN/COMMIT. A decline
-    // puts the stock back too, a second statement (the catalog's), so it takes a transaction.
+    // puts the stock back too, a second statement (the catalog's), so it takes a transaction; the
+    // release comes after the statement that moves the order, as ADR 0012's rule wants (see
+    // SqlOrdersTransaction). Within that statement the payment's update runs before the order's,
+    // but on the statement's snapshot, taken before either: the version it moves from was
+    // committed before this transaction had an id.
     if (release.length === 0) return record(this.#em);
     return this.#em.transactional(async (txEm) => {
       const done = await record(txEm);
@@ -159,11 +164,25 @@ function toOrder(em: EntityManager, row: Record<string, unknown>): Order {
   return mapRows<OrderRecordShape, Order>(em, OrderRecord, [columns])[0]!;
 }
 
-/** The writes of one transaction: statements composed so a write costs one round trip. */
+/**
+ * The writes of one transaction: statements composed so a write costs one round trip.
+ *
+ * ADR 0012's rule: in a transaction that moves an order's version, nothing is written before the
+ * statement that moves it. PostgreSQL gives a transaction its id at its first write; the log
+ * orders rows by that id, and the version moved from must belong to a transaction with a smaller
+ * one. That holds when the first write is the statement that reads the version (on a snapshot
+ * taken after that version committed): any earlier write (a stock release, say) could take an id
+ * before the previous version's transaction took its own, and the log would list v+1 before v.
+ * The use cases keep this order (transitionOrder: move, then release stock; placeOrder: the
+ * order's first version, which follows nothing); {@link saveStatusChange} refuses to run after
+ * another write, so a change of order shows up as an error in tests, not as a reordered log.
+ */
 class SqlOrdersTransaction implements OrdersTransaction {
   readonly #em: EntityManager;
   readonly #options: Required<OrdersUnitOfWorkOptions>;
   #stock: StockReservations | undefined;
+  /** Whether a statement of this transaction wrote (or may have written) already. */
+  #wrote = false;
   constructor(em: EntityManager, options: Required<OrdersUnitOfWorkOptions>) {
     this.#em = em;
     this.#options = options;
@@ -175,14 +194,17 @@ class SqlOrdersTransaction implements OrdersTransaction {
   }
 
   reserveStock(lines: readonly { productId: string; quantity: number }[]) {
+    this.#wrote = true;
     return this.#reservations.reserve(lines);
   }
 
   reserveStockWithLevels(lines: readonly { productId: string; quantity: number }[]) {
+    this.#wrote = true;
     return this.#reservations.reserveWithLevels(lines);
   }
 
   releaseStock(lines: readonly { productId: string; quantity: number }[]) {
+    this.#wrote = true;
     return this.#reservations.release(lines);
   }
 
@@ -191,6 +213,7 @@ class SqlOrdersTransaction implements OrdersTransaction {
    * entry, outbox event and PENDING payment are written only if it wrote the order row.
    */
   async insertOrder(order: Omit<Order, 'number'>, lines: readonly Omit<OrderLine, 'orderId'>[], created: OrderStatusChange) {
+    this.#wrote = true;
     const statements = writeStatements(this.#em);
     // Nothing to charge, no payment (the payments module takes positive amounts only).
     const payment: [string, SqlFragment][] =
@@ -218,7 +241,10 @@ class SqlOrdersTransaction implements OrdersTransaction {
     return { ...order, number: Number(row.number) };
   }
 
+  /** @throws Error when this transaction wrote before (ADR 0012's rule, see the class): a bug in the caller. */
   async saveStatusChange(change: OrderStatusChange): Promise<Order | undefined> {
+    if (this.#wrote) throw new Error('an order status change must be the first write of its transaction (ADR 0012: log order follows version order)');
+    this.#wrote = true;
     const [row] = await execute<Record<string, unknown>>(this.#em, statusChange(this.#em, change, this.#options.wire));
     return row ? toOrder(this.#em, row) : undefined;
   }

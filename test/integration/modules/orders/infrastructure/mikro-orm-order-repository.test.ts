@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { beforeAll, describe, it, expect } from 'vitest';
 import { Cursor } from '@mikro-orm/postgresql';
+import { eventually } from '../../../../support/eventually.ts';
 import { useTestDatabase } from '../../../../support/test-database.ts';
 import { walkBackward as walkPagesBackward, walkForward as walkPagesForward } from '../../../../support/paging.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../../../../../src/modules/orders/domain/order.ts';
@@ -230,9 +232,10 @@ describe('MikroOrmOrdersUnitOfWork', () => {
       const existing = await place(draftOrder(customerId), [lineFor(productId)]);
       const sharedStock = await stockOf(productId);
       const result = await uow().transaction(async (tx) => {
+        // The status change first: ADR 0012 wants it to be its transaction's first write.
+        expect(await tx.saveStatusChange(changeOf(existing, 2, 'PENDING', 'CANCELLED'))).toBeDefined();
         expect(await tx.reserveStock([{ productId: product, quantity: 4 }])).toBeUndefined();
         expect(typeof (await tx.insertOrder(draft, [lineFor(product, 1, 4)], creationOf(draft)))).toBe('object');
-        expect(await tx.saveStatusChange(changeOf(existing, 2, 'PENDING', 'CANCELLED'))).toBeDefined();
         await tx.releaseStock([{ productId, quantity: 7 }]);
         return err({ code: 'CHANGED_MY_MIND' });
       });
@@ -375,10 +378,41 @@ describe('MikroOrmOrderReader', () => {
     const expected = a.id < b.id ? [...trailA, ...trailB] : [...trailB, ...trailA];
     expect(await reader().findHistory([a.id, b.id])).toEqual(expected);
     expect(await reader().findHistory([])).toEqual([]);
-    expect(await reader().findHistorySince(a.id, 0)).toEqual(trailA);
-    expect(await reader().findHistorySince(a.id, 2)).toEqual(trailA.slice(2));
+    // Written through the unit of work, so each change has its log entry, hence a cursor once the
+    // commit horizon has passed it (other sessions of the server may hold it back a moment).
+    const logged = (changes: typeof trailA) => changes.map((c) => ({ ...c, cursor: expect.any(String) }));
+    const sinceA = await eventually(async () => {
+      const since = await reader().findHistorySince(a.id, 0);
+      expect(since).toEqual(logged(trailA));
+      return since;
+    });
+    expect(new Set(sinceA.map((c) => c.cursor)).size).toBe(trailA.length);
+    expect(await reader().findHistorySince(a.id, 2)).toEqual(sinceA.slice(2));
     expect(await reader().findHistorySince(a.id, 4)).toEqual([]);
-    expect(await reader().findHistorySince(b.id, 1)).toEqual(trailB.slice(1));
+    await eventually(async () => expect(await reader().findHistorySince(b.id, 1)).toEqual(logged(trailB.slice(1))));
+  });
+
+  // Needs a second connection holding a transaction open: the embedded PGlite has one (CI runs on PostgreSQL).
+  it.skipIf(!process.env.TEST_DATABASE_URL)('findHistorySince gives no cursor for a change above the commit horizon (an older transaction is open), and gives it once that one ends', async () => {
+    const order = await place(draftOrder(customerId), [lineFor(productIds[0]!)]);
+    const older = new pg.Client({ connectionString: database.db.url });
+    await older.connect();
+    try {
+      await older.query('begin');
+      await older.query('select pg_current_xact_id()'); // takes its transaction id now: below the next one
+      expect(await change(changeOf(order, 2, 'PENDING', 'PAID'))).toBeDefined();
+
+      const [created, paid] = await reader().findHistorySince(order.id, 0);
+
+      expect(created!.cursor).toEqual(expect.any(String));
+      // An all-orders stream resuming after it could skip what the older transaction still commits.
+      expect(paid).toMatchObject({ version: 2, cursor: null });
+    } finally {
+      await older.query('rollback');
+      await older.end();
+    }
+    // Other sessions of the server may hold the horizon back a moment longer.
+    await eventually(async () => expect((await reader().findHistorySince(order.id, 1))[0]!.cursor).toEqual(expect.any(String)), { what: 'the cursor of v2' });
   });
 });
 

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../../../../support/eventually.ts';
 import { useTestDatabase } from '../../../../support/test-database.ts';
-import { startOutboxRelay } from '../../../../../src/modules/orders/infrastructure/outbox-relay.ts';
 import { ORDER_STATUS_TOPIC, type WireChange } from '../../../../../src/modules/orders/infrastructure/event-target-order-events.ts';
-import { createLogger } from '../../../../../src/platform/logger.ts';
+import { MikroOrmOrderLog } from '../../../../../src/modules/orders/infrastructure/mikro-orm-order-log.ts';
 
 // Migration20261204000100OutboxClaims from the version before it, with rows in the outbox, and
-// from an empty database (useTestDatabase migrates one from nothing).
+// from an empty database (useTestDatabase migrates one from nothing). Migration20261204000200OrderLog
+// dropped its column since (the outbox became the log, ADR 0012): going back before it takes both
+// down, and coming up again both, through to the log.
 
 const database = useTestDatabase();
 const sql = <R = Record<string, unknown>>(query: string, params: unknown[] = []) => database.orm.em.fork().getConnection().execute<R[]>(query, params);
@@ -19,11 +21,21 @@ const columnsOf = async (table: string) =>
 const change = (orderId: string, version: number): WireChange => ({ orderId, customerId: orderId, version, from: null, to: 'PENDING', at: '2026-12-01T10:00:00.000Z', actor: null, reason: null });
 
 describe('Migration20261204000100OutboxClaims', () => {
-  it('from an empty database: the outbox has a nullable claimed_until', async () => {
-    expect(await columnsOf('outbox')).toContain('claimed_until timestamp(3) with time zone null');
+  it('from an empty database through the order log: no claimed_until (the log has no claims)', async () => {
+    expect((await columnsOf('outbox')).some((c) => c.startsWith('claimed_until'))).toBe(false);
   });
 
-  it('from the version before, with published and unpublished rows: keeps them all, unclaimed, and the relay publishes the waiting ones', async () => {
+  it('adds a nullable claimed_until to the version before it', async () => {
+    await database.orm.migrator.down({ migrations: ['Migration20261204000200OrderLog'] });
+    await database.orm.migrator.down({ migrations: ['Migration20261204000100OutboxClaims'] });
+    expect((await columnsOf('outbox')).some((c) => c.startsWith('claimed_until'))).toBe(false);
+    await database.orm.migrator.up({ migrations: ['Migration20261204000100OutboxClaims'] });
+    expect(await columnsOf('outbox')).toContain('claimed_until timestamp(3) with time zone null');
+    await database.orm.migrator.up();
+  });
+
+  it('from the version before, with published and unpublished rows: keeps them all, and the log holds every one of them in id order', async () => {
+    await database.orm.migrator.down({ migrations: ['Migration20261204000200OrderLog'] });
     await database.orm.migrator.down({ migrations: ['Migration20261204000100OutboxClaims'] });
     expect((await columnsOf('outbox')).some((c) => c.startsWith('claimed_until'))).toBe(false);
     const [done, waiting] = [crypto.randomUUID(), crypto.randomUUID()];
@@ -39,25 +51,11 @@ describe('Migration20261204000100OutboxClaims', () => {
 
     await database.orm.migrator.up();
 
-    const rows = await sql<{ aggregate_id: string; version: number; published: boolean; claimed_until: Date | null }>(
-      'select aggregate_id, version, published_at is not null as published, claimed_until from outbox order by id',
-    );
-    expect(rows.map((r) => [r.aggregate_id, Number(r.version), r.published, r.claimed_until])).toEqual([
-      [done, 1, true, null],
-      [waiting, 1, false, null],
-      [waiting, 2, false, null],
-    ]);
-    const published: WireChange[] = [];
-    const relay = startOutboxRelay({
-      em: () => database.orm.em.fork(),
-      sink: { publishWire: async (wire) => void published.push(wire) },
-      logger: createLogger('silent'),
-      concurrency: 0,
-      batchSize: 10,
-      pollIntervalMs: 60_000,
-    });
-    while ((await relay.relayOnce()) > 0);
-    expect(published.map((c) => [c.orderId, c.version])).toEqual([
+    // Reads wait for the commit horizon, which any transaction of the shared server holds back.
+    const log = new MikroOrmOrderLog(database.orm.em.fork());
+    const changes = await eventually(async () => (await log.readAfter(null, {}, 10)).length === 3 && log.readAfter(null, {}, 10));
+    expect(changes.map((c) => [c.orderId, c.version])).toEqual([
+      [done, 1],
       [waiting, 1],
       [waiting, 2],
     ]);

@@ -4,17 +4,17 @@ import type { Order } from '../../../../../src/modules/orders/domain/order.ts';
 import type { OrderStatus } from '../../../../../src/modules/orders/domain/status-machine.ts';
 import { createApplyPaymentOutcome } from '../../../../../src/modules/orders/application/apply-payment-outcome.ts';
 import type { OrderReader, PaymentState } from '../../../../../src/modules/orders/application/ports.ts';
-import { CountingOutboxTrigger, FIXED_NOW, seedOrder, setUpOrders, writeChangesSilently } from '../../../../fakes/orders.ts';
+import { CountingDoorbell, FIXED_NOW, seedOrder, setUpOrders, writeChangesSilently } from '../../../../fakes/orders.ts';
 
 const ALICE = 'cust-alice';
 
 /** An order on `path`, holding 2 of the 5 apples it reserved (3 left in stock). */
 function setUp(path: readonly OrderStatus[]) {
-  const outbox = new CountingOutboxTrigger();
-  const world = setUpOrders({ outbox });
+  const doorbell = new CountingDoorbell();
+  const world = setUpOrders({ doorbell });
   world.store.setStock('p-apple', 3);
   const order = seedOrder(world.store, { customerId: ALICE, path, lines: [{ productId: 'p-apple', quantity: 2, unitPriceMinor: 1_000 }] });
-  return { ...world, outbox, order, apply: createApplyPaymentOutcome(world.deps) };
+  return { ...world, doorbell, order, apply: createApplyPaymentOutcome(world.deps) };
 }
 
 const op = () => systemContext('reconciler');
@@ -64,7 +64,7 @@ describe('applyPaymentOutcome', () => {
   it.each(rows.map((row) => ({ ...row, from: statusOf(row.order) })))(
     '$from order + $payment payment → $to',
     async ({ order: path, payment, to, reason, restocked, refund }) => {
-      const { apply, order, store, payments, outbox } = setUp(path);
+      const { apply, order, store, payments, doorbell } = setUp(path);
       const seededHistory = store.historyOf(order.id);
       const moves = to !== order.status;
 
@@ -76,9 +76,9 @@ describe('applyPaymentOutcome', () => {
       expect(made).toEqual(
         moves ? [{ orderId: order.id, customerId: ALICE, version: order.version + 1, from: order.status, to, at: FIXED_NOW, actor: 'system:payments', reason: reason ?? null }] : [],
       );
-      // The outbox holds exactly the changes made, and the relay was nudged once per commit.
+      // The order log holds exactly the changes made, and the doorbell rang once per commit.
       expect(store.outboxEntries()).toEqual(made);
-      expect(outbox.nudges).toBe(made.length);
+      expect(doorbell.rings).toBe(made.length);
       expect(store.stockOf('p-apple')).toBe(restocked ? 5 : 3);
       // Cancelling a PAID order asks the (idempotent) port for its refund; the provider's refund made it a no-op.
       const mayAskRefund = refund || (order.status === 'PAID' && to === 'CANCELLED');

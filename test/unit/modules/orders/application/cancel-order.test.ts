@@ -45,7 +45,7 @@ describe('cancelOrder', () => {
       reason: 'changed my mind',
     };
     expect(store.historyOf(order.id).at(-1)).toEqual(change);
-    expect(events.published).toEqual([change]);
+    expect(events.deliveredChanges).toEqual([change]);
     expect(payments.refunds).toEqual([]);
   });
 
@@ -95,7 +95,7 @@ describe('cancelOrder', () => {
     expect(store.orderById(order.id)).toEqual(order);
     expect(store.stockOf('p-apple')).toBe(5);
     expect(payments.refunds).toEqual([]);
-    expect(events.published).toEqual([]);
+    expect(events.deliveredChanges).toEqual([]);
   });
 
   it("answers another customer's order exactly like a missing id (NOT_FOUND), changing nothing", async () => {

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { systemContext } from '../../../../../src/platform/op-context.ts';
 import { createHandleProviderEvent } from '../../../../../src/modules/orders/application/handle-provider-event.ts';
 import type { ProviderEvent } from '../../../../../src/modules/payments/public.ts';
-import { CountingOutboxTrigger, seedOrder, setUpOrders } from '../../../../fakes/orders.ts';
+import { CountingDoorbell, seedOrder, setUpOrders } from '../../../../fakes/orders.ts';
 
 /** A PENDING order holding 2 apples, and the use case over fakes. */
 function setUp() {
-  const outbox = new CountingOutboxTrigger();
-  const world = setUpOrders({ outbox });
+  const doorbell = new CountingDoorbell();
+  const world = setUpOrders({ doorbell });
   world.store.setStock('p-apple', 3);
   const order = seedOrder(world.store, { customerId: 'cust-alice', path: [], lines: [{ productId: 'p-apple', quantity: 2, unitPriceMinor: 1_000 }] });
-  return { ...world, outbox, order, handle: createHandleProviderEvent(world.deps) };
+  return { ...world, doorbell, order, handle: createHandleProviderEvent(world.deps) };
 }
 
 const event = (id: string, type: ProviderEvent['type']): ProviderEvent => ({ id, type, chargeId: `ch-${id}`, idempotencyKey: `order-${id}` });
@@ -40,12 +40,12 @@ describe('handleProviderEvent (the payment webhook workflow)', () => {
   });
 
   it('touches no order for a charge that is not ours', async () => {
-    const { handle, order, store, outbox } = setUp();
+    const { handle, order, store, doorbell } = setUp();
 
     const result = await handle(op(), event('ev-3', 'charge.succeeded'));
 
     expect(result).toEqual({ applied: false, orderId: null });
     expect(store.orderById(order.id)?.status).toBe('PENDING');
-    expect(outbox.nudges).toBe(0);
+    expect(doorbell.rings).toBe(0);
   });
 });

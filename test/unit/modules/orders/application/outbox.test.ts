@@ -5,14 +5,14 @@ import { createCancelOrder } from '../../../../../src/modules/orders/application
 import { createPlaceOrder } from '../../../../../src/modules/orders/application/place-order.ts';
 import { createUpdateOrderStatus } from '../../../../../src/modules/orders/application/update-order-status.ts';
 import {
-  CountingOutboxTrigger,
+  CountingDoorbell,
+  changeOf,
   FIXED_NOW,
+  InMemoryLogReader,
   InMemoryOrderEvents,
   InMemoryOrdersStore,
-  InMemoryOutboxRelay,
   adminOp,
   customerOp,
-  deferred,
   errorOf,
   seedOrder,
   setUpOrders,
@@ -22,16 +22,16 @@ import {
 
 const ALICE = 'cust-alice';
 
-/** Use cases over fakes whose outbox is only counted, never drained, so its entries can be inspected. */
+/** Use cases over fakes whose doorbell only counts rings (nothing is delivered), so the log can be inspected. */
 function setUp() {
-  const outbox = new CountingOutboxTrigger();
-  const world = setUpOrders({ outbox });
+  const doorbell = new CountingDoorbell();
+  const world = setUpOrders({ doorbell });
   world.catalog.add({ id: 'p-apple', name: 'Apple', priceMinor: 1_000, active: true });
   world.customers.set(ALICE, 0);
   world.store.setStock('p-apple', 5);
   return {
     ...world,
-    outbox,
+    doorbell,
     placeOrder: createPlaceOrder(world.deps),
     cancelOrder: createCancelOrder(world.deps),
     updateOrderStatus: createUpdateOrderStatus(world.deps),
@@ -39,41 +39,41 @@ function setUp() {
 }
 
 describe('transactional outbox (use cases over the in-memory store)', () => {
-  it('a committed status change leaves exactly one outbox entry, equal to its history entry, and one nudge after the commit', async () => {
-    const { updateOrderStatus, store, outbox } = setUp();
+  it('a committed status change leaves exactly one outbox entry, equal to its history entry, and one ring after the commit', async () => {
+    const { updateOrderStatus, store, doorbell } = setUp();
     const order = seedOrder(store, { customerId: ALICE, path: ['PAID'] });
-    let storedAtNudge: number | undefined;
-    outbox.onNudge = () => {
-      storedAtNudge = store.orderById(order.id)?.version;
+    let storedAtRing: number | undefined;
+    doorbell.onRing = () => {
+      storedAtRing = store.orderById(order.id)?.version;
     };
 
     valueOf(await updateOrderStatus(adminOp(), { orderId: order.id, status: 'SHIPPED', expectedVersion: 2 }));
 
     expect(store.outboxEntries()).toEqual(store.historyOf(order.id).slice(2));
     expect(store.outboxEntries()).toHaveLength(1);
-    expect(outbox.nudges).toBe(1);
-    expect(storedAtNudge).toBe(3);
+    expect(doorbell.rings).toBe(1);
+    expect(storedAtRing).toBe(3);
   });
 
-  it('a rejected change (stale version) commits nothing: no outbox entry, no nudge', async () => {
-    const { updateOrderStatus, store, outbox } = setUp();
+  it('a rejected change (stale version) commits nothing: no outbox entry, no ring', async () => {
+    const { updateOrderStatus, store, doorbell } = setUp();
     const order = seedOrder(store, { customerId: ALICE, path: ['PAID'] });
 
     errorOf(await updateOrderStatus(adminOp(), { orderId: order.id, status: 'SHIPPED', expectedVersion: 1 }));
 
     expect(store.outboxEntries()).toEqual([]);
-    expect(outbox.nudges).toBe(0);
+    expect(doorbell.rings).toBe(0);
   });
 
   it('a rolled-back placement (out of stock after the order row was written) leaves no outbox entry', async () => {
-    const { placeOrder, store, outbox, payments } = setUp();
+    const { placeOrder, store, doorbell, payments } = setUp();
 
     errorOf(await placeOrder(customerOp(ALICE), { lines: [{ productId: 'p-apple', quantity: 6 }], idempotencyKey: 'k-1' }));
 
     expect(store.rollbacks).toBe(1);
     expect(store.allOrders()).toEqual([]);
     expect(store.outboxEntries()).toEqual([]);
-    expect(outbox.nudges).toBe(0);
+    expect(doorbell.rings).toBe(0);
     expect(payments.chargeCalls).toEqual([]);
   });
 
@@ -90,7 +90,7 @@ describe('transactional outbox (use cases over the in-memory store)', () => {
   });
 });
 
-describe('InMemoryOrdersStore outbox', () => {
+describe('InMemoryOrdersStore order log', () => {
   const change = (orderId: string, version: number): OrderStatusChange => ({
     orderId,
     customerId: ALICE,
@@ -120,56 +120,43 @@ describe('InMemoryOrdersStore outbox', () => {
     expect(store.orderById(order.id)).toEqual(order);
   });
 
-  it('does not hand an entry to the relay twice when the relay drains while another transaction is open', async () => {
+  it('logs each commit after the earlier ones; readAfter answers what follows a position, by order or customer, at most `limit`', async () => {
     const store = new InMemoryOrdersStore();
-    const events = new InMemoryOrderEvents();
-    const relay = new InMemoryOutboxRelay(store, events);
-    const order = seedOrder(store, { customerId: ALICE });
-    const [paid] = await writeChangesSilently(store, order.id, ['PAID'], 'system:payments');
-    const started = deferred<void>();
-    const gate = deferred<void>();
-    const open = store.transaction(async (tx) => {
-      started.resolve();
-      await gate.promise;
-      const shipped = await tx.saveStatusChange(change(order.id, 3));
-      return shipped ? ok(shipped) : err('conflict');
-    });
+    const alices = seedOrder(store, { customerId: ALICE });
+    const bobs = seedOrder(store, { customerId: 'cust-bob' });
+    const [alicePaid, aliceShipped] = await writeChangesSilently(store, alices.id, ['PAID', 'SHIPPED']);
+    const [bobPaid] = await writeChangesSilently(store, bobs.id, ['PAID']);
 
-    await started.promise;
-    relay.nudge(); // drains v2 while the transaction above is open
-    await relay.idle();
-    gate.resolve();
-    valueOf(await open);
-    relay.nudge();
-    await relay.idle();
-
-    expect(events.published.map((c) => c.version)).toEqual([paid!.version, 3]);
-    expect(store.outboxEntries()).toEqual([]);
+    const logged = store.loggedChanges();
+    expect(logged.map(changeOf)).toEqual([alicePaid, aliceShipped, bobPaid]);
+    expect(logged[0]!.position.txId).toBe(logged[1]!.position.txId); // one transaction
+    expect(logged[2]!.position.txId).toBeGreaterThan(logged[1]!.position.txId);
+    expect(await store.readAfter(logged[0]!.position, {}, 10)).toEqual(logged.slice(1));
+    expect(await store.readAfter(null, {}, 2)).toEqual(logged.slice(0, 2));
+    expect(await store.readAfter(null, { customerId: 'cust-bob' }, 10)).toEqual([logged[2]]);
+    expect(await store.readAfter(null, { orderId: alices.id }, 10)).toEqual(logged.slice(0, 2));
   });
 
-  it('relay: a failed publish puts the unpublished entries back in order; the next nudge publishes them once each', async () => {
+  it('log reader: a failed read delivers nothing and keeps its position; the next ring delivers every change once, in order', async () => {
     const store = new InMemoryOrdersStore();
     const events = new InMemoryOrderEvents();
-    const relay = new InMemoryOutboxRelay(store, events);
+    const reader = new InMemoryLogReader(store, events);
     const order = seedOrder(store, { customerId: ALICE });
     const written = await writeChangesSilently(store, order.id, ['PAID', 'SHIPPED', 'DELIVERED']);
-    let calls = 0;
-    events.onPublish = () => {
-      calls += 1;
-      if (calls === 2) throw new Error('pub/sub hiccup');
-    };
+    reader.readError = new Error('database hiccup');
 
-    relay.nudge();
-    await relay.idle();
+    reader.ring();
+    await reader.idle();
 
-    expect(events.published).toEqual([written[0]]);
-    expect(store.outboxEntries()).toEqual(written.slice(1));
+    expect(events.delivered).toEqual([]);
+    expect(reader.failures).toBe(1);
 
-    relay.nudge();
-    await relay.idle();
+    reader.readError = undefined;
+    reader.ring();
+    reader.ring();
+    await reader.idle();
 
-    expect(events.published).toEqual(written);
-    expect(store.outboxEntries()).toEqual([]);
-    expect(relay.failures).toBe(1);
+    expect(events.deliveredChanges).toEqual(written);
+    expect(store.outboxEntries()).toEqual(written); // the log keeps them: no "published" state
   });
 });

@@ -6,14 +6,14 @@ import { createCancelOrder } from '../../../../../src/modules/orders/application
 import type { OrdersDeps } from '../../../../../src/modules/orders/application/deps.ts';
 import { createPlaceOrder, hashRequest, type PlaceOrderInput } from '../../../../../src/modules/orders/application/place-order.ts';
 import {
-  CountingOutboxTrigger,
+  CountingDoorbell,
   FIXED_NOW,
   FakePaymentDeclinedError,
   anonymousOp,
   customerOp,
   deferred,
   errorOf,
-  relayOf,
+  logReaderOf,
   setUpOrders,
   valueOf,
   type ChargeOutcome,
@@ -93,11 +93,11 @@ describe('placeOrder', () => {
     expect(store.stockOf('p-pear')).toBe(7);
   });
 
-  it('publishes v1 then v2, each only after it is committed to the store', async () => {
-    const { placeOrder, store, events } = setUp();
-    const seenAtPublish: { version: number; storedVersion: number | undefined; storedHistory: number[] }[] = [];
-    events.onPublish = (change) => {
-      seenAtPublish.push({
+  it('delivers v1 then v2, each only after it is committed to the store', async () => {
+    const { placeOrder, store, events, deps } = setUp();
+    const seenAtDelivery: { version: number; storedVersion: number | undefined; storedHistory: number[] }[] = [];
+    events.onDeliver = (change) => {
+      seenAtDelivery.push({
         version: change.version,
         storedVersion: store.orderById(change.orderId)?.version,
         storedHistory: store.historyOf(change.orderId).map((c) => c.version),
@@ -105,47 +105,45 @@ describe('placeOrder', () => {
     };
 
     const order = valueOf(await placeOrder(customerOp(ALICE), basket));
+    await logReaderOf(deps).idle();
 
-    expect(seenAtPublish).toEqual([
+    expect(seenAtDelivery).toEqual([
       { version: 1, storedVersion: 1, storedHistory: [1] },
       { version: 2, storedVersion: 2, storedHistory: [1, 2] },
     ]);
-    expect(events.published).toEqual(store.historyOf(order.id));
+    expect(events.deliveredChanges).toEqual(store.historyOf(order.id));
   });
 
-  it('commits v1 to the outbox and nudges the relay before the charge starts (a watcher sees PENDING while payment runs)', async () => {
-    const { placeOrder, events, payments, store, deps } = setUp();
-    const relay = relayOf(deps);
-    const whenCharging: { nudges: number; delivered: number[] }[] = [];
+  it('commits v1 to the log and rings the doorbell before the charge starts (a watcher sees PENDING while payment runs)', async () => {
+    const { placeOrder, events, payments, deps } = setUp();
+    const reader = logReaderOf(deps);
+    const whenCharging: { rings: number; delivered: number[] }[] = [];
     payments.defaultOutcome = async () => {
-      // Whatever the relay has not published yet must still be waiting in the outbox.
-      const inOutbox = store.outboxEntries().map((c) => c.version);
-      await relay.idle();
-      whenCharging.push({ nudges: relay.nudges, delivered: [...new Set([...events.published.map((c) => c.version), ...inOutbox])] });
+      await reader.idle();
+      whenCharging.push({ rings: reader.rings, delivered: events.delivered.map((c) => c.version) });
       return { kind: 'succeed' };
     };
 
     valueOf(await placeOrder(customerOp(ALICE), basket));
 
-    expect(whenCharging).toEqual([{ nudges: 1, delivered: [1] }]);
+    expect(whenCharging).toEqual([{ rings: 1, delivered: [1] }]);
   });
 
-  it('nudges the relay only after each commit, with the change already in the outbox', async () => {
-    const trigger = new CountingOutboxTrigger();
-    const { placeOrder, store } = setUp({ outbox: trigger });
-    const seenAtNudge: { outbox: number[]; storedVersion: number | undefined }[] = [];
-    trigger.onNudge = () => {
+  it('rings the doorbell only after each commit, with the change already in the log', async () => {
+    const doorbell = new CountingDoorbell();
+    const { placeOrder, store } = setUp({ doorbell });
+    const seenAtRing: { log: number[]; storedVersion: number | undefined }[] = [];
+    doorbell.onRing = () => {
       const [order] = store.allOrders();
-      seenAtNudge.push({ outbox: store.outboxEntries().map((c) => c.version), storedVersion: order?.version });
+      seenAtRing.push({ log: store.outboxEntries().map((c) => c.version), storedVersion: order?.version });
     };
 
     const order = valueOf(await placeOrder(customerOp(ALICE), basket));
 
-    expect(seenAtNudge).toEqual([
-      { outbox: [1], storedVersion: 1 },
-      { outbox: [1, 2], storedVersion: 2 },
+    expect(seenAtRing).toEqual([
+      { log: [1], storedVersion: 1 },
+      { log: [1, 2], storedVersion: 2 },
     ]);
-    // Nothing drained them: the outbox holds exactly the committed history, in order.
     expect(store.outboxEntries()).toEqual(store.historyOf(order.id));
   });
 
@@ -230,7 +228,7 @@ describe('placeOrder', () => {
     expect(store.stockOf('p-apple')).toBe(10);
     expect(store.stockOf('p-old')).toBe(10);
     expect(payments.chargeCalls).toEqual([]);
-    expect(events.published).toEqual([]);
+    expect(events.deliveredChanges).toEqual([]);
   });
 
   it('answers VALIDATION_FAILED on viewer when the signed-in customer no longer exists', async () => {
@@ -256,7 +254,7 @@ describe('placeOrder', () => {
     expect(store.allOrders()).toEqual([]);
     expect(store.commits).toBe(0);
     expect(payments.chargeCalls).toEqual([]);
-    expect(events.published).toEqual([]);
+    expect(events.deliveredChanges).toEqual([]);
   });
 
   it('on a decline: PAYMENT_FAILED with the stock released, and the PaymentDecline returned', async () => {
@@ -281,7 +279,7 @@ describe('placeOrder', () => {
     });
     expect(store.stockOf('p-apple')).toBe(10);
     expect(store.stockOf('p-pear')).toBe(10);
-    expect(events.published.map((c) => [c.version, c.to])).toEqual([
+    expect(events.deliveredChanges.map((c) => [c.version, c.to])).toEqual([
       [1, 'PENDING'],
       [2, 'PAYMENT_FAILED'],
     ]);
@@ -300,7 +298,7 @@ describe('placeOrder', () => {
     expect(payments.chargeCalls).toHaveLength(1);
     expect(store.allOrders()).toHaveLength(1);
     expect(store.stockOf('p-apple')).toBe(8);
-    expect(events.published).toHaveLength(2);
+    expect(events.deliveredChanges).toHaveLength(2);
   });
 
   it('replays a declined order with the same decline, without charging again', async () => {
@@ -437,9 +435,9 @@ describe('placeOrder', () => {
     expect(store.stockOf('p-apple')).toBe(8);
     expect(payments.chargeCalls).toHaveLength(1);
     expect(logger.warns).toEqual([[expect.objectContaining({ err: outage, orderId: order!.id }), expect.any(String)]]);
-    await relayOf(world.deps).idle();
-    expect(events.published.map((c) => c.version)).toEqual([1]);
-    expect(store.outboxEntries()).toEqual([]);
+    await logReaderOf(world.deps).idle();
+    expect(events.delivered.map((c) => c.version)).toEqual([1]);
+    expect(store.outboxEntries()).toEqual(store.historyOf(order!.id));
   });
 
   it('a successful charge for an order cancelled meanwhile is refunded and the order stays CANCELLED', async () => {
@@ -478,26 +476,25 @@ describe('placeOrder', () => {
     expect(store.orderById(orderId)).toMatchObject({ status: 'CANCELLED' });
   });
 
-  it('a failed publish neither fails the order nor undoes it; the changes stay in the outbox for the next nudge', async () => {
+  it('a failed log read neither fails the order nor undoes it; the changes stay in the log for the next ring', async () => {
     const { placeOrder, store, events, deps } = setUp();
-    const relay = relayOf(deps);
-    events.publishError = new Error('pub/sub down');
+    const reader = logReaderOf(deps);
+    reader.readError = new Error('database hiccup');
 
     const order = valueOf(await placeOrder(customerOp(ALICE), basket));
-    await relay.idle();
+    await reader.idle();
 
     expect(order.status).toBe('PAID');
     expect(store.orderById(order.id)).toMatchObject({ status: 'PAID', version: 2 });
-    expect(relay.failures).toBeGreaterThan(0);
-    expect(events.published).toEqual([]);
+    expect(reader.failures).toBeGreaterThan(0);
+    expect(events.delivered).toEqual([]);
     expect(store.outboxEntries()).toEqual(store.historyOf(order.id));
 
-    events.publishError = undefined;
-    relay.nudge();
-    await relay.idle();
+    reader.readError = undefined;
+    reader.ring();
+    await reader.idle();
 
-    expect(events.published).toEqual(store.historyOf(order.id)); // v1 then v2, each once
-    expect(store.outboxEntries()).toEqual([]);
+    expect(events.deliveredChanges).toEqual(store.historyOf(order.id)); // v1 then v2, each once
   });
 
   it('stops before reserving anything when the request is aborted', async () => {

@@ -3,15 +3,15 @@ import { systemContext, type OpContext } from '../../../../../src/platform/op-co
 import type { OrderStatus } from '../../../../../src/modules/orders/domain/status-machine.ts';
 import type { PaymentState } from '../../../../../src/modules/orders/application/ports.ts';
 import { createReconcileOrders } from '../../../../../src/modules/orders/application/reconcile-orders.ts';
-import { CountingOutboxTrigger, FIXED_NOW, deferred, seedOrder, setUpOrders } from '../../../../fakes/orders.ts';
+import { CountingDoorbell, FIXED_NOW, deferred, seedOrder, setUpOrders } from '../../../../fakes/orders.ts';
 
 const ALICE = 'cust-alice';
 const longAgo = new Date(FIXED_NOW.getTime() - 10 * 60_000);
 const olderThan = new Date(FIXED_NOW.getTime() - 60_000);
 
 function setUp() {
-  const outbox = new CountingOutboxTrigger();
-  const world = setUpOrders({ outbox });
+  const doorbell = new CountingDoorbell();
+  const world = setUpOrders({ doorbell });
   world.store.setStock('p-apple', 100);
   const order = (options: { path?: OrderStatus[]; createdAt?: Date; answer?: PaymentState } = {}) => {
     const seeded = seedOrder(world.store, {
@@ -23,7 +23,7 @@ function setUp() {
     if (options.answer) world.payments.reconcileAnswers.set(seeded.id, options.answer);
     return seeded;
   };
-  return { ...world, outbox, order, reconcile: createReconcileOrders(world.deps) };
+  return { ...world, doorbell, order, reconcile: createReconcileOrders(world.deps) };
 }
 
 const input = { olderThan, limit: 100, concurrency: 4 };
@@ -59,7 +59,7 @@ describe('reconcileOrders', () => {
     expect(store.orderById(settledLongAgo.id)).toEqual(settledLongAgo);
     expect(payments.refunds).toEqual([cancelled.id]);
     expect(payments.chargeCalls).toEqual([]);
-    // Two failed orders released 2 apples each; every change went through the outbox.
+    // Two failed orders released 2 apples each; every change went through the order log.
     expect(store.stockOf('p-apple')).toBe(104);
     expect(store.outboxEntries().map((c) => [c.orderId, c.to]).sort()).toEqual(
       [

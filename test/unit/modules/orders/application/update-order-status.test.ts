@@ -18,7 +18,7 @@ function setUp(path: readonly OrderStatus[] = ['PAID']) {
 }
 
 describe('updateOrderStatus', () => {
-  it('moves PAID → SHIPPED → DELIVERED, recording the admin as actor and publishing each change', async () => {
+  it('moves PAID → SHIPPED → DELIVERED, recording the admin as actor and delivering each change', async () => {
     const { updateOrderStatus, order, store, events } = setUp(['PAID']);
 
     const shipped = valueOf(await updateOrderStatus(adminOp(ADMIN), { orderId: order.id, status: 'SHIPPED', expectedVersion: 2, reason: ' tracking 123 ' }));
@@ -32,7 +32,7 @@ describe('updateOrderStatus', () => {
       [3, 'PAID', 'SHIPPED', `admin:${ADMIN}`, 'tracking 123'],
       [4, 'SHIPPED', 'DELIVERED', 'system:carrier-webhook', null],
     ]);
-    expect(events.published.map((c) => c.version)).toEqual([3, 4]);
+    expect(events.deliveredChanges.map((c) => c.version)).toEqual([3, 4]);
     expect(store.stockOf('p-apple')).toBe(5);
   });
 
@@ -54,7 +54,7 @@ describe('updateOrderStatus', () => {
     expect(error).toBeInstanceOf(VersionConflictError);
     expect(error).toMatchObject({ code: 'VERSION_CONFLICT', expectedVersion: 1, actualVersion: 2 });
     expect(store.orderById(order.id)).toEqual(order);
-    expect(events.published).toEqual([]);
+    expect(events.deliveredChanges).toEqual([]);
   });
 
   it('answers VERSION_CONFLICT when another change commits between the read and the write', async () => {
@@ -79,7 +79,7 @@ describe('updateOrderStatus', () => {
     expect(error).toBeInstanceOf(VersionConflictError);
     expect(error).toMatchObject({ code: 'VERSION_CONFLICT', expectedVersion: 2, actualVersion: 3 });
     expect(store.orderById(order.id)).toMatchObject({ status: 'SHIPPED', version: 3 });
-    expect(world.events.published).toEqual([]);
+    expect(world.events.deliveredChanges).toEqual([]);
     expect(store.stockOf('p-apple')).toBe(5);
     expect(world.payments.refunds).toEqual([]);
   });

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order, OrderLine, OrderStatusChange } from '../../../../../src/modules/orders/domain/order.ts';
 import type { OrderStatus } from '../../../../../src/modules/orders/domain/status-machine.ts';
 import type { OrderFilter, OrderOrder, OrderReader } from '../../../../../src/modules/orders/application/ports.ts';
+import { comparePositions, decodeCursor } from '../../../../../src/modules/orders/domain/order-log-cursor.ts';
 import type { PageWindow } from '../../../../../src/platform/pagination.ts';
+import { eventually } from '../../../../support/eventually.ts';
 import { walkBackward, walkForward } from '../../../../support/paging.ts';
 
 // The OrderReader contract: the cases the in-memory store (test/fakes/orders.ts, run by
@@ -18,8 +20,11 @@ export interface OrderReaderHarness {
   customer(): Promise<string>;
   /** A product id lines may point at. */
   product(): Promise<string>;
-  /** Stores an order with its lines and history; the store assigns the number. @returns the stored order. */
-  seed(order: Omit<Order, 'number'>, lines: readonly OrderLine[], history: readonly OrderStatusChange[]): Promise<Order>;
+  /**
+   * Stores an order with its lines and history; the store assigns the number. With `logged`, the
+   * history also goes to the order log (its outbox rows), in one transaction. @returns the stored order.
+   */
+  seed(order: Omit<Order, 'number'>, lines: readonly OrderLine[], history: readonly OrderStatusChange[], options?: { readonly logged?: boolean }): Promise<Order>;
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -121,9 +126,34 @@ export function describeOrderReaderContract(name: string, harness: () => OrderRe
       const expected = drafts[0]!.id < drafts[1]!.id ? trails.flat() : [...trails[1]!, ...trails[0]!];
       expect(await h().reader().findHistory([drafts[1]!.id, drafts[0]!.id])).toEqual(expected);
       expect(await h().reader().findHistory([])).toEqual([]);
-      expect(await h().reader().findHistorySince(drafts[0]!.id, 0)).toEqual(trails[0]);
-      expect(await h().reader().findHistorySince(drafts[0]!.id, 2)).toEqual(trails[0]!.slice(2));
+      // Seeded without log entries: no cursors.
+      const unlogged = (changes: OrderStatusChange[]) => changes.map((change) => ({ ...change, cursor: null }));
+      expect(await h().reader().findHistorySince(drafts[0]!.id, 0)).toEqual(unlogged(trails[0]!));
+      expect(await h().reader().findHistorySince(drafts[0]!.id, 2)).toEqual(unlogged(trails[0]!.slice(2)));
       expect(await h().reader().findHistorySince(drafts[0]!.id, 4)).toEqual([]);
+    });
+
+    it("findHistorySince gives each change the cursor of its log entry: that entry's position, written at the change's time", async () => {
+      const customerId = await h().customer();
+      const productId = await h().product();
+      const draft = draftOf(customerId, new Date('2026-03-02T10:00:00.000Z'), { status: 'SHIPPED', version: 3 });
+      const trail = trailOf(draft, ['PENDING', 'PAID', 'SHIPPED']);
+      await h().seed(draft, [lineOf(draft.id, productId, 1)], trail, { logged: true });
+
+      // A cursor once the log entry is below the commit horizon (on a shared server, other
+      // sessions' transactions may hold it back a moment).
+      const changes = await eventually(async () => {
+        const since = await h().reader().findHistorySince(draft.id, 0);
+        expect(since.every((change) => change.cursor !== null)).toBe(true);
+        return since;
+      });
+
+      expect(changes.map(({ cursor: _, ...change }) => change)).toEqual(trail);
+      const decoded = changes.map((change) => decodeCursor(change.cursor ?? ''));
+      expect(decoded.map((cursor) => cursor?.writtenAt)).toEqual(trail.map((change) => change.at));
+      const positions = decoded.map((cursor) => cursor!.position);
+      expect(positions.slice(1).every((position, i) => comparePositions(position, positions[i]!) > 0)).toBe(true);
+      expect((await h().reader().findHistorySince(draft.id, 1)).map((change) => change.cursor)).toEqual(changes.slice(1).map((change) => change.cursor));
     });
 
     it('findStalePending answers PENDING orders last changed before the instant, oldest first, at most `limit`', async () => {

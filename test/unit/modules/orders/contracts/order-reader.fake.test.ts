@@ -8,10 +8,10 @@ describeOrderReaderContract('InMemoryOrdersStore', () => ({
   reader: () => store,
   customer: async () => crypto.randomUUID(),
   product: async () => crypto.randomUUID(),
-  async seed(draft, lines, history) {
+  async seed(draft, lines, history, options) {
     lastNumber += 1;
     const order = { ...draft, number: lastNumber };
-    store.seed(order, lines, history);
+    store.seed(order, lines, history, options);
     return order;
   },
 }));
