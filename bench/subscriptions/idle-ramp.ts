@@ -107,7 +107,7 @@ export function renderIdleRamp(ramp: IdleRamp): string[] {
     `Ordergraph takes subscribed sockets (the same subscription) in steps, from ${ramp.sourceAddresses} loopback source address${ramp.sourceAddresses > 1 ? 'es' : ''}; memory after two forced GCs at each step; then the sockets stay idle for ${ramp.held.seconds} s (graphql-ws keep-alive pings every 12 s) and memory is read again. ` +
       `Open-files limit of the server process: soft ${ramp.fdLimit.soft.toLocaleString('en')}, hard ${ramp.fdLimit.hard.toLocaleString('en')} (Node raises its soft limit to the hard one at start).` +
       (ramp.reached < ramp.target
-        ? ` **Reached ${ramp.reached.toLocaleString('en')} of ${ramp.target.toLocaleString('en')}**: one descriptor per socket, and this machine's hard limit cannot be raised from inside it (no CAP_SYS_RESOURCE); ` +
+        ? ` **Reached ${ramp.reached.toLocaleString('en')} of ${ramp.target.toLocaleString('en')}**: one descriptor per socket, and only a privileged parent can raise a hard limit (\`ulimit -Hn\` as root, a container's \`--ulimit nofile\`); ` +
           `at the per-socket cost measured, ${ramp.target.toLocaleString('en')} sockets need about ${mb(ramp.baseline.rss + (ramp.target * (ramp.steps.at(-1)!.memory.rss - ramp.baseline.rss)) / ramp.reached)} MB RSS and a hard limit above ${(ramp.target + FD_RESERVE).toLocaleString('en')} (e.g. \`docker run --ulimit nofile=65536:65536\`, systemd \`LimitNOFILE=65536\`).`
         : ''),
     '',

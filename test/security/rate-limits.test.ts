@@ -6,6 +6,7 @@ import { PlaceOrderDocument, ProductsDocument, SignUpDocument } from '../generat
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { eventually } from '../support/eventually.ts';
 import { postGraphQL } from './support.ts';
+import { redisAnswers, TEST_REDIS_URL } from '../support/redis.ts';
 
 /** Per-identity rate limits hold, then recover (short windows via configuration). */
 
@@ -133,18 +134,7 @@ describe('configuration', () => {
 
 // Redis keeps the counters when REDIS_URL is set: checked against the machine's Redis on loopback
 // (CI has one on 127.0.0.1:6379; elsewhere the test is skipped if none answers).
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
+const REDIS_URL = TEST_REDIS_URL;
 const haveRedis = process.env.CI === 'true' || (await redisAnswers());
 
 describe.skipIf(!haveRedis)('rate-limit state in Redis', () => {

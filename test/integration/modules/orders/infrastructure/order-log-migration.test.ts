@@ -4,6 +4,7 @@ import { useTestDatabase } from '../../../../support/test-database.ts';
 import { decodeCursor } from '../../../../../src/modules/orders/domain/order-log-cursor.ts';
 import { ORDER_STATUS_TOPIC } from '../../../../../src/modules/orders/infrastructure/event-target-order-events.ts';
 import { MikroOrmOrderLog, readEnd } from '../../../../../src/modules/orders/infrastructure/mikro-orm-order-log.ts';
+import { columnsOf as columnsOfTable } from '../../../../support/schema.ts';
 
 // Migration20261204000200OrderLog (ADR 0012: the outbox becomes the log) on a database that has
 // outbox rows of the relay's time: published, waiting, claimed; from an empty database too
@@ -12,11 +13,7 @@ import { MikroOrmOrderLog, readEnd } from '../../../../../src/modules/orders/inf
 const database = useTestDatabase();
 const sql = <R = Record<string, unknown>>(query: string, params: unknown[] = []) => database.orm.em.fork().getConnection().execute<R[]>(query, params);
 
-const columnsOf = async (table: string) =>
-  (await sql<{ name: string; type: string; nullable: string }>(
-    "select column_name as name, format_type(atttypid, atttypmod) as type, is_nullable as nullable from information_schema.columns join pg_attribute on attrelid = (table_schema || '.' || table_name)::regclass and attname = column_name where table_name = ? order by ordinal_position",
-    [table],
-  )).map((c) => `${c.name} ${c.type} ${c.nullable === 'YES' ? 'null' : 'not null'}`);
+const columnsOf = (table: string) => columnsOfTable(sql, table);
 
 const indexesOf = async (table: string) => (await sql<{ indexdef: string }>('select indexdef from pg_indexes where tablename = ? order by indexname', [table])).map((row) => row.indexdef.replace(/^.* USING btree /, ''));
 

@@ -5,7 +5,6 @@
 // a real PostgreSQL (the embedded PGlite runs one session): those parts run with TEST_DATABASE_URL,
 // which CI sets; without it they are skipped with a note.
 import { setTimeout as delay } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../../../support/eventually.ts';
@@ -26,24 +25,14 @@ import { eventTargetDoorbell, type DoorbellTransport } from '../../../../../src/
 import { createLogger } from '../../../../../src/platform/logger.ts';
 import { createRedisPubSub } from '../../../../../src/platform/observability/redis-pubsub.ts';
 import { err, ok } from '../../../../../src/platform/result.ts';
+import { redisAnswers, TEST_REDIS_URL } from '../../../../support/redis.ts';
 
 const database = useTestDatabase();
 const realPostgres = Boolean(process.env.TEST_DATABASE_URL);
 if (!realPostgres && !process.env.CI) console.warn('order log concurrency tests skipped: they need TEST_DATABASE_URL (a real PostgreSQL; CI sets it)');
 const describeOnPostgres = realPostgres || process.env.CI ? describe : describe.skip;
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
+const REDIS_URL = TEST_REDIS_URL;
 const haveRedis = process.env.CI === 'true' || (await redisAnswers());
 if (!haveRedis) console.warn(`order log Redis doorbell test skipped: no Redis at ${REDIS_URL}`);
 

@@ -3,6 +3,7 @@ import { eventually } from '../../../../support/eventually.ts';
 import { useTestDatabase } from '../../../../support/test-database.ts';
 import { ORDER_STATUS_TOPIC, type WireChange } from '../../../../../src/modules/orders/infrastructure/event-target-order-events.ts';
 import { MikroOrmOrderLog } from '../../../../../src/modules/orders/infrastructure/mikro-orm-order-log.ts';
+import { columnsOf as columnsOfTable } from '../../../../support/schema.ts';
 
 // Migration20261204000100OutboxClaims from the version before it, with rows in the outbox, and
 // from an empty database (useTestDatabase migrates one from nothing). Migration20261204000200OrderLog
@@ -12,11 +13,7 @@ import { MikroOrmOrderLog } from '../../../../../src/modules/orders/infrastructu
 const database = useTestDatabase();
 const sql = <R = Record<string, unknown>>(query: string, params: unknown[] = []) => database.orm.em.fork().getConnection().execute<R[]>(query, params);
 
-const columnsOf = async (table: string) =>
-  (await sql<{ name: string; type: string; nullable: string }>(
-    "select column_name as name, format_type(atttypid, atttypmod) as type, is_nullable as nullable from information_schema.columns join pg_attribute on attrelid = (table_schema || '.' || table_name)::regclass and attname = column_name where table_name = ? order by ordinal_position",
-    [table],
-  )).map((c) => `${c.name} ${c.type} ${c.nullable === 'YES' ? 'null' : 'not null'}`);
+const columnsOf = (table: string) => columnsOfTable(sql, table);
 
 const change = (orderId: string, version: number): WireChange => ({ orderId, customerId: orderId, version, from: null, to: 'PENDING', at: '2026-12-01T10:00:00.000Z', actor: null, reason: null });
 
