@@ -16,7 +16,7 @@ import { createGraphiQLPage } from './graphiql.ts';
 import { useSseSingleConnectionRefusal } from './sse-modes.ts';
 import { endStreamsAtTokenExpiry, useSseResumableStreams, type SseShutdown } from './sse-stream.ts';
 import { GraphQLError } from 'graphql';
-import { TOKEN_EXPIRED_CLOSE, TOKEN_RENEWAL_REFUSED_CLOSE, renewalTokenOf, resolveTrustedDocument, sameViewer, tooManySubscriptions, type ClientInfo, type TransportSettings } from './security/index.ts';
+import { TOKEN_EXPIRED_CLOSE, TOKEN_RENEWAL_REFUSED_CLOSE, createErrorMask, useMaskedSubscriptions, renewalTokenOf, resolveTrustedDocument, sameViewer, tooManySubscriptions, type ClientInfo, type TransportSettings } from './security/index.ts';
 
 /** What yoga receives before our context factory runs: the HTTP request, or the WebSocket's op. */
 export interface ServerContext {
@@ -150,6 +150,8 @@ type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
 function createYogaServer(options: GraphQLServerOptions): Yoga {
   const { logger } = options;
   const graphiql = options.graphiql ? createGraphiQLPage() : undefined;
+  // Subscriptions are masked by our plugins, once per shared result (security/masking.ts).
+  const mask = options.maskErrors === false ? undefined : createErrorMask(logger);
   return createYoga<ServerContext, GraphQLContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
@@ -178,12 +180,14 @@ function createYogaServer(options: GraphQLServerOptions): Yoga {
     plugins: [
       returnRequestId,
       ...(graphiql ? [graphiql.plugin] : []),
-      useSharedSubscriptionEvents(audienceOfContext),
+      useSharedSubscriptionEvents(audienceOfContext, mask),
       ...(options.jit ? [useJit(logger)] : []),
       ...(options.plugins ?? []),
       useSseSingleConnectionRefusal('/graphql'),
       // SSE events with `id: <cursor>`, streams ended at token expiry and handed off at shutdown (src/graphql/sse-stream.ts).
       useSseResumableStreams(options.sseShutdown),
+      // Last: it ends envelop's subscribe hooks, leaving out yoga's per-subscriber masking iterators.
+      ...(mask ? [useMaskedSubscriptions(mask)] : []),
     ] as Plugin<ServerContext & GraphQLContext>[],
     context: (initial) => contextOf(initial, options),
   });

@@ -1,5 +1,6 @@
 import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type OperationDefinitionNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { maskResult, maskStreamError, type MaskError } from './security/index.ts';
 
 /**
  * Executes each subscription event once per distinct (document, operation name, variables,
@@ -16,11 +17,16 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
  * Every result whose root event carries a resume point gets it as `extensions.cursor` (and
  * `extensions.version`), also when sharing is off (see withResumeExtensions).
  *
+ * With `mask`, unexpected errors of each result are masked where it is built (once per execution,
+ * not per subscriber) and those a stream throws where it is read, in place of yoga's per-subscriber
+ * masking iterators (see useMaskedSubscriptions, which masks the rest).
+ *
  * Must come before any plugin that wraps the subscribe function (tracing), which then wraps this one.
  * @param audience who the context's data is visible to: two contexts with the same audience must
  * resolve every subscription field identically; undefined turns sharing off for that subscription.
+ * @param mask yoga's masking of one error (security/masking.ts); undefined: errors go unmasked.
  */
-export function useSharedSubscriptionEvents(audience: (context: unknown) => string | undefined): Plugin<Record<string, unknown>> {
+export function useSharedSubscriptionEvents(audience: (context: unknown) => string | undefined, mask?: MaskError): Plugin<Record<string, unknown>> {
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
   const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
@@ -28,8 +34,8 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
   const subscribe = async (args: ExecutionArgs, key: string | undefined) => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
-    const own = (event: unknown) => withResumeExtensions(execute({ ...args, rootValue: event }), event);
-    return mapEvents(source, (event) => {
+    const own = (event: unknown) => finishResult(execute({ ...args, rootValue: event }), event, mask);
+    return mapEvents(source, mask, (event) => {
       if (key === undefined || typeof event !== 'object' || event === null) return own(event);
       let byKey = results.get(event);
       if (!byKey) results.set(event, (byKey = new Map()));
@@ -103,33 +109,51 @@ function resultVariables(document: DocumentNode, operationName: string | null | 
 }
 
 /**
- * The result with `extensions.cursor` (and `extensions.version`) of its root event when the event
- * has them (an order status change: see the orders module's watchOrderStatus), so transports can
- * name the resume point without knowing the document: WebSocket close reasons, SSE `id:` lines.
- * Built once per execution, i.e. once per shared event and audience, never per socket.
+ * The result with its errors masked (with `mask`), and with `extensions.cursor` (and
+ * `extensions.version`) of its root event when the event has them (an order status change: see
+ * the orders module's watchOrderStatus), so transports can name the resume point without knowing
+ * the document: WebSocket close reasons, SSE `id:` lines. Built once per execution, i.e. once per
+ * shared event and audience, never per socket.
  */
-function withResumeExtensions(result: ExecutionResult | Promise<ExecutionResult>, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+function finishResult(result: ExecutionResult | Promise<ExecutionResult>, event: unknown, mask: MaskError | undefined): ExecutionResult | Promise<ExecutionResult> {
   const { cursor, version } = (event ?? {}) as { cursor?: unknown; version?: unknown };
-  if (typeof cursor !== 'string' && typeof version !== 'number') return result;
-  const resume = { ...(typeof cursor === 'string' ? { cursor } : {}), ...(typeof version === 'number' ? { version } : {}) };
-  const add = (done: ExecutionResult): ExecutionResult => ({ ...done, extensions: { ...done.extensions, ...resume } });
-  return isPromise(result) ? result.then(add) : add(result);
+  const resumable = typeof cursor === 'string' || typeof version === 'number';
+  if (!resumable && !mask) return result;
+  const resume = resumable ? { ...(typeof cursor === 'string' ? { cursor } : {}), ...(typeof version === 'number' ? { version } : {}) } : undefined;
+  const finish = (done: ExecutionResult): ExecutionResult => {
+    const masked = mask ? maskResult(done, mask) : done;
+    return resume ? { ...masked, extensions: { ...masked.extensions, ...resume } } : masked;
+  };
+  return isPromise(result) ? result.then(finish) : finish(result);
 }
 
 /**
- * `source` with `map` applied to each value; `return()` reaches the source at once. Kept over yoga's
- * `map` (a Repeater and an async loop per stream; issue 13, measured): +1.7 KB heap per subscription
- * and, at 10,000 subscribers, the in-process fan-out of one event 22 → 113 ms.
+ * `source` with `map` applied to each value, and an error it throws masked with `mask`, in the same
+ * promise reaction (no iterator more per subscriber for masking); `return()` reaches the source at
+ * once. Kept over yoga's `map` (a Repeater and an async loop per stream; issue 13, measured): +1.7
+ * KB heap per subscription and, at 10,000 subscribers, the in-process fan-out of one event 22 → 113 ms.
  */
-function mapEvents<T, R>(source: AsyncIterable<T>, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
+function mapEvents<T, R>(source: AsyncIterable<T>, mask: MaskError | undefined, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
   const iterator = source[Symbol.asyncIterator]();
+  const failed = mask
+    ? (error: unknown): never => {
+        throw maskStreamError(error, mask);
+      }
+    : (error: unknown): never => {
+        throw error;
+      };
+  const mapNext = (next: IteratorResult<T>): IteratorResult<R> | Promise<IteratorResult<R>> => {
+    if (next.done) return { done: true, value: undefined };
+    let mapped;
+    try {
+      mapped = map(next.value);
+    } catch (error) {
+      return failed(error);
+    }
+    return isPromise(mapped) ? mapped.then((value) => ({ done: false, value }), failed) : { done: false, value: mapped };
+  };
   return {
-    next: () =>
-      iterator.next().then((next): IteratorResult<R> | Promise<IteratorResult<R>> => {
-        if (next.done) return { done: true, value: undefined };
-        const mapped = map(next.value);
-        return isPromise(mapped) ? mapped.then((value) => ({ done: false, value })) : { done: false, value: mapped };
-      }),
+    next: () => iterator.next().then(mapNext, failed),
     return: async () => {
       await iterator.return?.();
       return { done: true, value: undefined };

@@ -22,6 +22,7 @@ import { TRUSTED_DOCUMENT_PARAMS, loadTrustedDocuments, useTrustedDocuments, typ
 
 export type { ClientInfo } from './identity.ts';
 export { DOCUMENT_LIMITS, TRANSPORT_LIMITS } from './limits.ts';
+export { createErrorMask, maskResult, maskStreamError, useMaskedSubscriptions, type MaskError } from './masking.ts';
 export { TOKEN_EXPIRED_CLOSE, TOKEN_RENEWAL_REFUSED_CLOSE, renewalTokenOf, resolveTrustedDocument, sameViewer, tooManySubscriptions } from './ws.ts';
 
 /** What the HTTP and graphql-ws servers need from the security settings. */

@@ -221,23 +221,38 @@ async function bothInstancesDeliver(doorbells: readonly [DoorbellTransport, Door
   const instances = await Promise.all(
     doorbells.map(async (doorbell) => {
       const started = await startReader(60_000);
-      const stop = doorbell.listen(channel, () => started.reader.ring());
+      let heard = 0;
+      const stop = doorbell.listen(channel, () => {
+        heard += 1;
+        started.reader.ring();
+      });
       cleanups.push(stop);
-      return { ...started, ring: () => (started.reader.ring(), doorbell.ring(channel)) };
+      return { ...started, heard: () => heard, ring: () => (started.reader.ring(), doorbell.ring(channel)) };
     }),
   );
   const writer = await session();
   // A first change from each side is rung until the other instance hears it: their LISTEN or
-  // SUBSCRIBE is established asynchronously after listen() returns.
+  // SUBSCRIBE is established asynchronously after listen() returns. Hearing and reading are waited
+  // for apart: a read may wait on the commit horizon, which any open write transaction on the
+  // shared server (another test file's) holds back for a while: late, never lost.
   const firsts = [crypto.randomUUID(), crypto.randomUUID()];
   for (const [from, to] of [[0, 1], [1, 0]] as const) {
     await writeRow(writer, firsts[from]!);
+    const heardBefore = instances[to]!.heard();
     await eventually(
       () => {
         instances[from]!.ring();
-        return instances[to]!.orderIds().includes(firsts[from]!);
+        return instances[to]!.heard() > heardBefore;
       },
-      { intervalMs: 50, what: `instance ${to} to hear instance ${from}'s ring` },
+      // 30 s: on a loaded CI machine the first SUBSCRIBE or LISTEN has taken over 10 s (twice in full runs).
+      { intervalMs: 50, timeoutMs: 30_000, what: `instance ${to} to hear instance ${from}'s ring` },
+    );
+    await eventually(
+      () => {
+        if (instances[to]!.orderIds().includes(firsts[from]!)) return true;
+        throw new Error(`instance ${to} has not read instance ${from}'s change: horizon lag ${instances[to]!.reader.horizonLagSeconds()} s, last reads ${JSON.stringify(instances[to]!.reads.slice(-5))}`);
+      },
+      { timeoutMs: 30_000 },
     );
   }
   const orders = Array.from({ length: 20 }, () => crypto.randomUUID());
