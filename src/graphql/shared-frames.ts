@@ -42,7 +42,8 @@ export function createSharedFrames(): SharedFrames {
     if (!entry) serialised.set(payload, (entry = { json: JSON.stringify(payload) }));
     if (entry.lastId === id) return entry.lastFrame!;
     const text = `{"id":${JSON.stringify(id)},"type":"next","payload":${entry.json}}`;
-    // Bytes only once a second socket could reuse them: the first send of a result may be its only one.
+    // The first id's message is kept as bytes, reused by every later socket with that id (clients
+    // tend to number their first subscription alike); messages under other ids are sent as text.
     if (entry.lastId === undefined) {
       entry.lastId = id;
       entry.lastFrame = Buffer.from(text);
