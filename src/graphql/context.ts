@@ -2,7 +2,6 @@ import type { CatalogApi } from '../modules/catalog/public.ts';
 import type { CustomersApi } from '../modules/customers/public.ts';
 import type { OrdersApi } from '../modules/orders/public.ts';
 import type { PaymentsApi } from '../modules/payments/public.ts';
-import { RequestCache } from '@pothos/plugin-scope-auth';
 import { releaseScopeParts, type RequestScope } from '../platform/request-scope.ts';
 
 /**
@@ -19,14 +18,15 @@ export interface GraphQLContext extends RequestScope {
 }
 
 /**
- * Drops what a subscription's context holds only to set its stream up: the scope's EntityManager
- * fork and module APIs, and Pothos scope-auth's cache of the context's scopes (kept per context
- * object until the context goes). Whatever an event's execution reads again is built afresh, in
- * the one context that executes the event for its cohort. A subscription keeps its context as
- * long as its socket is open: measured with bench/subscriptions.ts heap snapshots (2,000 idle
- * subscribed sockets), −5.6 KB (scope parts) and −1.3 KB (scope-auth cache) heap per socket.
+ * Drops what a subscription's context holds: the scope's EntityManager fork and module APIs, and
+ * Pothos' caches for the context (DataLoaders, scope-auth's scopes), all keyed on the scope's parts
+ * (releaseScopeParts). Called once the stream is set up, and before and after each event's
+ * execution (useSharedSubscriptionEvents), so every event is resolved with its own fork and
+ * loaders, never data a previous event loaded (issue 15), and an idle socket holds none of them.
+ * A subscription keeps its context as long as its socket is open: measured with
+ * bench/subscriptions.ts heap snapshots (2,000 idle subscribed sockets), −5.6 KB (scope parts) and
+ * −1.3 KB (scope-auth cache) heap per socket.
  */
 export function releaseSubscriptionContext(context: object): void {
   releaseScopeParts(context);
-  RequestCache.clearForContext(context);
 }

@@ -1,5 +1,6 @@
 import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type OperationDefinitionNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { releaseSubscriptionContext } from './context.ts';
 import { maskResult, maskStreamError, type MaskError } from './security/index.ts';
 
 /**
@@ -13,6 +14,12 @@ import { maskResult, maskStreamError, type MaskError } from './security/index.ts
  * per event object, so an event that is not shared — a replay from history — simply runs alone).
  * A shared result with errors is not reused: those subscribers execute the event themselves, so
  * an error that belongs to one subscription (its signal aborted mid-read) never reaches another.
+ *
+ * Each execution starts from a context released of what earlier ones built (EntityManager fork,
+ * DataLoaders: see releaseSubscriptionContext) and releases it again once settled: one context
+ * serves every event of its subscription, and a loader kept from one event served its stale rows
+ * to the next (issue 15); released after, an idle socket keeps none of them. Executions on one
+ * context do not overlap (a subscriber pulls its next event once it has the last one).
  *
  * Every result whose root event carries a resume point gets it as `extensions.cursor` (and
  * `extensions.version`), also when sharing is off (see withResumeExtensions).
@@ -34,7 +41,7 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
   const subscribe = async (args: ExecutionArgs, key: string | undefined) => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
-    const own = (event: unknown) => finishResult(execute({ ...args, rootValue: event }), event, mask);
+    const own = (event: unknown) => finishResult(executeFresh(args, event), event, mask);
     return mapEvents(source, mask, (event) => {
       if (key === undefined || typeof event !== 'object' || event === null) return own(event);
       let byKey = results.get(event);
@@ -65,6 +72,24 @@ export function useSharedSubscriptionEvents(audience: (context: unknown) => stri
       setSubscribeFn((subscribeArgs) => subscribe(subscribeArgs as ExecutionArgs, key));
     },
   };
+}
+
+/** Executes `event` with a freshly released context, released again once the execution settles. */
+function executeFresh(args: ExecutionArgs, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+  const context = args.contextValue;
+  if (typeof context !== 'object' || context === null) return execute({ ...args, rootValue: event });
+  const release = () => releaseSubscriptionContext(context);
+  release();
+  let result;
+  try {
+    result = execute({ ...args, rootValue: event });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  if (isPromise(result)) return result.finally(release);
+  release();
+  return result;
 }
 
 /** Per document and operation name: the variables an event's result can depend on (see resultVariables). */

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { createContextCache } from '@pothos/core';
 import { describe, expect, it } from 'vitest';
 import { systemContext } from './op-context.ts';
 import { createScopeFactory, releaseScopeParts, type RequestScope } from './request-scope.ts';
@@ -67,6 +68,16 @@ describe('request scope', () => {
     expect(scope.alpha).not.toBe(before);
     expect(scope.alpha.hello()).toBe('alpha');
     expect(built).toEqual(['alpha', 'em', 'alpha', 'em']);
+  });
+
+  it("drops Pothos' per-context caches (DataLoaders) with its parts, keeping them until then", () => {
+    const { createScope } = setUp();
+    const scope = createScope(systemContext('test'));
+    const loaderOf = createContextCache(() => ({ loader: true }));
+    const before = loaderOf(scope);
+    expect(loaderOf(scope)).toBe(before);
+    releaseScopeParts(scope);
+    expect(loaderOf(scope)).not.toBe(before);
   });
 
   it('ignores objects that are not scopes', () => {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { contextCacheSymbol } from '@pothos/core';
 import type { OpContext } from './op-context.ts';
 
 /** Where a request comes from, as far as the server can tell (proxy rules applied). */
@@ -11,8 +12,9 @@ export interface ClientInfo {
  * One operation's scope (an HTTP request, a graphql-ws subscription, a background round): the
  * operation context, the caller's address when there is one, and an EntityManager fork made on
  * first use (most subscriptions never read the database between events). Module APIs are built
- * from it (`forRequest(scope)`); Pothos keys each field's DataLoader on the scope object itself,
- * so loaders live exactly as long as the scope (ADR 0010).
+ * from it (`forRequest(scope)`); Pothos keys each field's DataLoader (and its other per-context
+ * caches) on the scope's current parts, so loaders live as long as the scope (ADR 0010) and go
+ * with its fork when the parts are released (releaseScopeParts).
  */
 export interface RequestScope {
   readonly op: OpContext;
@@ -65,6 +67,15 @@ export function createScopeFactory<M extends readonly ScopedModule<string, unkno
     };
   };
   memo('em', () => fork());
+  // Pothos' per-context caches (DataLoaders, scope-auth) key on `context[contextCacheSymbol]` when
+  // set (@pothos/core's context-cache.ts): pointing it at the slots makes a release drop them too.
+  descriptors[contextCacheSymbol] = {
+    configurable: true,
+    enumerable: false,
+    get(this: { [SLOTS]: Record<string, unknown> }) {
+      return this[SLOTS];
+    },
+  };
   for (const module of modules) memo(module.name, (scope) => decorate(module.name, module.forRequest(scope) as object));
   return (op, client, target = {}) => {
     const scope = Object.defineProperties(target, descriptors) as { op: OpContext; client: ClientInfo | undefined; [SLOTS]: Record<string, unknown> };
@@ -76,10 +87,11 @@ export function createScopeFactory<M extends readonly ScopedModule<string, unkno
 }
 
 /**
- * Drops what a scope's getters have built (its EntityManager fork, the module APIs); the next read
- * builds them afresh. For a scope held long while idle: a subscription keeps its context for the
- * life of its socket but needs these parts only to set its stream up, and again only in the one
- * context that executes a shared event. Measured with bench/subscriptions.ts (heap snapshots,
+ * Drops what a scope's getters have built (its EntityManager fork, the module APIs) and Pothos'
+ * caches for it (DataLoaders, scope-auth); the next read builds them afresh. For a scope held long
+ * while idle: a subscription keeps its context for the life of its socket but needs these parts
+ * only to set its stream up, and then each event's execution needs its own (fresh data, issue 15).
+ * Measured with bench/subscriptions.ts (heap snapshots,
  * 2,000 sockets): −5.6 KB heap per idle subscribed socket (27.8 → 22.2 KB). A no-op on an object
  * that is not a scope.
  */

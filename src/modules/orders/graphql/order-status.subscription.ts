@@ -1,4 +1,3 @@
-import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
 import type { Builder } from '../../../graphql/builder.ts';
 import { toGraphQLError } from '../../../graphql/errors.ts';
 import { requireGlobalId } from '../../../graphql/global-id.ts';
@@ -43,11 +42,8 @@ export function registerOrderStatusSubscription(builder: Builder, OrderStatusCha
         if (!stream.ok) throw toGraphQLError(stream.error);
         return stream.value;
       },
-      resolve: (change: OrderStatusEvent, _args, ctx) => {
-        // One subscription context serves every event: drop cached loads so each event shows fresh data.
-        clearAllDataLoaders(ctx);
-        return change;
-      },
+      // Each event executes with its own EntityManager fork and DataLoaders (useSharedSubscriptionEvents).
+      resolve: (change: OrderStatusEvent) => change,
     }),
   );
 }
