@@ -1,5 +1,5 @@
 import { DateTimeResolver } from 'graphql-scalars';
-import { AppError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError, type FieldIssue } from '../platform/errors.ts';
+import { AppError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, UnauthenticatedError, ValidationError, type FieldIssue } from '../platform/errors.ts';
 import { formatMinor, type Money } from '../platform/money.ts';
 import type { Builder } from './builder.ts';
 
@@ -65,6 +65,13 @@ export function registerCommonTypes(builder: Builder) {
     description: 'UNAUTHENTICATED: sign in first.',
     interfaces: [ErrorRef],
     isTypeOf: (value) => value instanceof UnauthenticatedError,
+  });
+
+  builder.objectType(IdempotencyKeyReusedError, {
+    name: 'IdempotencyKeyReusedError',
+    description: 'IDEMPOTENCY_KEY_REUSED: you already used this idempotency key for a different request (other input or another mutation); nothing was done. Use a new key per intended change.',
+    interfaces: [ErrorRef],
+    isTypeOf: (value) => value instanceof IdempotencyKeyReusedError,
   });
 
   const OrderDirection = builder.enumType('OrderDirection', { values: ['ASC', 'DESC'] as const });

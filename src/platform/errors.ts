@@ -53,6 +53,18 @@ export class UnauthenticatedError extends AppError {
   }
 }
 
+/**
+ * IDEMPOTENCY_KEY_REUSED: the caller already used this idempotency key within its window for a
+ * different request (other input, or another mutation); nothing was done. Shared by every module
+ * whose writes take a key (ADR 0013).
+ */
+export class IdempotencyKeyReusedError extends AppError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(message = 'This idempotency key was already used with a different request') {
+    super(message);
+  }
+}
+
 /** Raised when `op.signal` is aborted between steps; the request is gone, so the error only unwinds. */
 export function throwIfAborted(signal: AbortSignal): void {
   signal.throwIfAborted();

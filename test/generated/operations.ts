@@ -6,6 +6,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type AdjustStockInput = {
   /** Units to add (positive) or remove (negative). */
   delta: number;
+  /** Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null | undefined;
   productId: string;
 };
 
@@ -21,6 +23,8 @@ export type CreateProductInput = {
   active?: boolean | null | undefined;
   /** At most 2,000 characters; line breaks allowed. */
   description?: string | null | undefined;
+  /** Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null | undefined;
   /** 1–200 characters, one line. */
   name: string;
   /** Unit price as a decimal string, e.g. "19.99". */
@@ -203,6 +207,7 @@ export type CreateProductMutationVariables = Exact<{
 export type CreateProductMutation = { createProduct:
     | { __typename: 'CreateProductSuccess', product: { id: string, sku: string, name: string, stock: number, price: { amount: string } } }
     | { __typename: 'ForbiddenError', code: string, message: string }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'UnauthenticatedError', code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fields: Array<{ path: Array<string>, message: string }> }
@@ -216,6 +221,7 @@ export type AdjustStockMutationVariables = Exact<{
 export type AdjustStockMutation = { adjustStock:
     | { __typename: 'AdjustStockSuccess', product: { id: string, stock: number } }
     | { __typename: 'ForbiddenError', code: string, message: string }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'UnauthenticatedError', code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string }

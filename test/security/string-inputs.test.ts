@@ -74,6 +74,9 @@ const PROBES: readonly Probe[] = [
   { coordinate: 'Mutation.updateProduct(input.description)', as: 'admin', maxLength: 2_000, request: (v) => updateProduct({ description: v }), expect: { validation: ['description'] } },
   { coordinate: 'Mutation.updateProduct(input.price)', as: 'admin', maxLength: 18, request: (v) => updateProduct({ price: v }), expect: { validation: ['input', 'price'] } },
   { coordinate: 'Mutation.adjustStock(input.productId)', as: 'admin', maxLength: 200, request: (v) => ({ query: mutation('adjustStock', 'AdjustStockInput'), variables: { input: { productId: v, delta: 1 } } }), expect: { notFound: true } },
+  { coordinate: 'Mutation.createProduct(input.idempotencyKey)', as: 'admin', maxLength: 255, request: (v) => createProduct({ idempotencyKey: v }), expect: { validation: ['idempotencyKey'] } },
+  { coordinate: 'Mutation.updateProduct(input.idempotencyKey)', as: 'admin', maxLength: 255, request: (v) => updateProduct({ name: 'Renamed', idempotencyKey: v }), expect: { validation: ['idempotencyKey'] } },
+  { coordinate: 'Mutation.adjustStock(input.idempotencyKey)', as: 'admin', maxLength: 255, request: (v) => ({ query: mutation('adjustStock', 'AdjustStockInput'), variables: { input: { productId: ids.product, delta: 1, idempotencyKey: v } } }), expect: { validation: ['idempotencyKey'] } },
   { coordinate: 'Mutation.placeOrder(input.idempotencyKey)', as: 'basic', maxLength: 255, request: (v) => placeOrder({ idempotencyKey: v }), expect: { validation: ['input', 'idempotencyKey'] } },
   { coordinate: 'Mutation.placeOrder(input.lines.productId)', as: 'basic', maxLength: 200, request: (v) => placeOrder({ productId: v }), expect: { validation: ['input', 'lines', '0', 'productId'] } },
   { coordinate: 'Mutation.cancelOrder(input.orderId)', as: 'basic', maxLength: 200, request: (v) => cancelOrder({ orderId: v }), expect: { notFound: true } },
@@ -293,6 +296,8 @@ describe('string arguments', () => {
     const key = 'k'.repeat(255);
     const placed = await send('basic', placeOrder({ idempotencyKey: key }));
     expect(placed.body.data!['placeOrder'].__typename).toBe('PlaceOrderSuccess');
+    const adjusted = await send('admin', { query: mutation('adjustStock', 'AdjustStockInput'), variables: { input: { productId: ids.product, delta: 1, idempotencyKey: key } } });
+    expect(adjusted.body.data!['adjustStock'].__typename).toBe('AdjustStockSuccess');
   });
 });
 

@@ -3,14 +3,20 @@ import type { ModuleDescriptor } from '../module-descriptor.ts';
 import { createCatalogApi, type CatalogApi } from './application/api.ts';
 import type { StockReservations } from './application/ports.ts';
 import { registerCatalogGraphQL } from './graphql/index.ts';
+import { IdempotencyKeyRecord } from './infrastructure/idempotency-key.entity.ts';
+import { MikroOrmIdempotentProductWrites, startIdempotencyKeyPruner } from './infrastructure/mikro-orm-idempotent-writes.ts';
 import { MikroOrmProductRepository, SqlStockReservations } from './infrastructure/mikro-orm-product-repository.ts';
 import { Migration20261121000200Catalog } from './infrastructure/migrations/Migration20261121000200Catalog.ts';
+import { Migration20261204000300CatalogIdempotencyKeys } from './infrastructure/migrations/Migration20261204000300CatalogIdempotencyKeys.ts';
 import { ProductRecord } from './infrastructure/product.entity.ts';
 
 /** MikroORM entity schemas of the catalog (also for tooling: migrations, seeding). */
-export const catalogEntities = [ProductRecord] as const;
+export const catalogEntities = [ProductRecord, IdempotencyKeyRecord] as const;
 /** The catalog's migrations, named as they are recorded in `mikro_orm_migrations`. */
-export const catalogMigrations = [{ name: 'Migration20261121000200Catalog', class: Migration20261121000200Catalog }] as const;
+export const catalogMigrations = [
+  { name: 'Migration20261121000200Catalog', class: Migration20261121000200Catalog },
+  { name: 'Migration20261204000300CatalogIdempotencyKeys', class: Migration20261204000300CatalogIdempotencyKeys },
+] as const;
 
 /** The catalog descriptor, plus what the orders module needs from it beyond its API. */
 export interface CatalogModule extends ModuleDescriptor<'catalog', CatalogApi> {
@@ -19,7 +25,8 @@ export interface CatalogModule extends ModuleDescriptor<'catalog', CatalogApi> {
 }
 
 /**
- * The catalog module: products, prices and stock. Needs only the store currency (ISO 4217) for
+ * The catalog module: products, prices and stock; its background worker prunes expired
+ * idempotency keys (ADR 0013). Needs only the store currency (ISO 4217) for
  * its GraphQL money fields.
  */
 export function createCatalogModule(deps: { readonly currency: string }): CatalogModule {
@@ -27,8 +34,9 @@ export function createCatalogModule(deps: { readonly currency: string }): Catalo
     name: 'catalog',
     entities: catalogEntities,
     migrations: catalogMigrations,
-    forRequest: (scope) => createCatalogApi({ products: new MikroOrmProductRepository(scope.em) }),
+    forRequest: (scope) => createCatalogApi({ products: new MikroOrmProductRepository(scope.em), writes: new MikroOrmIdempotentProductWrites(scope.em) }),
     graphql: (builder, refs) => registerCatalogGraphQL(builder, refs.common, { currency: deps.currency }),
     stockReservations: (em) => new SqlStockReservations(em),
+    workers: (runtime) => [startIdempotencyKeyPruner({ em: runtime.fork, logger: runtime.logger.child({ component: 'catalog-idempotency-pruner' }) })],
   };
 }

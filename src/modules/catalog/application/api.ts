@@ -2,11 +2,14 @@ import { createAdjustStock } from './adjust-stock.ts';
 import { createCreateProduct } from './create-product.ts';
 import { createGetProducts } from './get-products.ts';
 import { createListProducts } from './list-products.ts';
-import type { ProductRepository } from './ports.ts';
+import type { IdempotentProductWrites, ProductRepository } from './ports.ts';
 import { createUpdateProduct } from './update-product.ts';
 
-/** The catalog's use cases over one operation's repository; each takes the operation context first. */
-export function createCatalogApi(deps: { readonly products: ProductRepository }) {
+/**
+ * The catalog's use cases over one operation's repository (and its idempotent writes, ADR 0013);
+ * each takes the operation context first.
+ */
+export function createCatalogApi(deps: { readonly products: ProductRepository; readonly writes: IdempotentProductWrites }) {
   return {
     getProducts: createGetProducts(deps),
     listProducts: createListProducts(deps),

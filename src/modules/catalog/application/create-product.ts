@@ -1,9 +1,10 @@
 import { checkAdmin } from '../../../platform/authz.ts';
-import { ValidationError, type ForbiddenError, type UnauthenticatedError } from '../../../platform/errors.ts';
+import { ValidationError, type ForbiddenError, type IdempotencyKeyReusedError, type UnauthenticatedError } from '../../../platform/errors.ts';
+import { claimOf, idempotencyKeyIssues } from '../../../platform/idempotency.ts';
 import type { OpContext } from '../../../platform/op-context.ts';
 import { err, ok, type Result } from '../../../platform/result.ts';
 import { checkProductFields, type Product } from '../domain/product.ts';
-import type { ProductRepository } from './ports.ts';
+import type { IdempotentProductWrites, ProductRepository } from './ports.ts';
 
 export interface CreateProductInput {
   readonly sku: string;
@@ -12,23 +13,28 @@ export interface CreateProductInput {
   readonly priceMinor: number;
   readonly stock: number;
   readonly active?: boolean;
+  /** Optional: a retry with the same key and input answers the first product without creating another (ADR 0013). */
+  readonly idempotencyKey?: string;
 }
 
 /**
- * Adds a product (admin only).
- * @returns the product; VALIDATION_FAILED (including a taken SKU), FORBIDDEN or UNAUTHENTICATED.
+ * Adds a product (admin only). With an idempotency key, a retry (also a racing one) within 24 h
+ * answers the product the first call created instead of VALIDATION_FAILED for its own SKU.
+ * @returns the product; VALIDATION_FAILED (including a taken SKU), FORBIDDEN, UNAUTHENTICATED or
+ * IDEMPOTENCY_KEY_REUSED (the key was used for another request).
  */
 export type CreateProduct = (
   op: OpContext,
   input: CreateProductInput,
-) => Promise<Result<Product, ValidationError | ForbiddenError | UnauthenticatedError>>;
+) => Promise<Result<Product, ValidationError | ForbiddenError | UnauthenticatedError | IdempotencyKeyReusedError>>;
 
-export function createCreateProduct(deps: { products: ProductRepository; now?: () => Date }): CreateProduct {
+export function createCreateProduct(deps: { products: ProductRepository; writes: IdempotentProductWrites; now?: () => Date }): CreateProduct {
   const now = deps.now ?? (() => new Date());
   return async (op, input) => {
     const denied = checkAdmin(op);
     if (denied) return err(denied);
-    const issues = checkProductFields(input);
+    const { idempotencyKey, ...fields } = input;
+    const issues = [...checkProductFields(fields), ...(idempotencyKey === undefined ? [] : idempotencyKeyIssues(idempotencyKey, ['idempotencyKey']))];
     if (issues.length > 0) return err(new ValidationError(issues));
     const at = now();
     const product: Product = {
@@ -43,7 +49,9 @@ export function createCreateProduct(deps: { products: ProductRepository; now?: (
       updatedAt: at,
     };
     op.signal.throwIfAborted();
-    if (!(await deps.products.insert(product))) return err(ValidationError.of(['sku'], 'is already used by another product'));
-    return ok(product);
+    const insert = async (products: ProductRepository): Promise<Result<Product, ValidationError>> =>
+      (await products.insert(product)) ? ok(product) : err(ValidationError.of(['sku'], 'is already used by another product'));
+    const claim = claimOf(op.viewer, idempotencyKey, 'createProduct', { ...fields, description: product.description, active: product.active });
+    return claim ? deps.writes.once(claim, insert) : insert(deps.products);
   };
 }

@@ -1,6 +1,7 @@
 import type { Page, PageWindow } from '../../../platform/pagination.ts';
 import type { Result } from '../../../platform/result.ts';
-import type { ValidationError } from '../../../platform/errors.ts';
+import type { IdempotencyKeyReusedError, ValidationError } from '../../../platform/errors.ts';
+import type { IdempotencyClaim } from '../../../platform/idempotency.ts';
 import type { Product } from '../domain/product.ts';
 
 /** Which products a list shows. */
@@ -39,6 +40,19 @@ export interface ProductRepository {
    * @returns the updated product, 'NOT_FOUND', or 'OUT_OF_RANGE'.
    */
   adjustStock(id: string, delta: number, max: number): Promise<Product | 'NOT_FOUND' | 'OUT_OF_RANGE'>;
+}
+
+/**
+ * Runs a product write at most once per idempotency claim within the window (ADR 0013).
+ * `write` gets a repository inside one transaction that also claims the key and stores the
+ * product it answers, so the key and the change commit together or not at all; a failure it
+ * returns rolls both back (the key stays free, a retry runs again). A racing twin with the same
+ * claim waits for the first to commit, then answers its stored product without writing.
+ * @returns the product written now, or the first call's product for the same request; or
+ * IDEMPOTENCY_KEY_REUSED when the caller used the key for another request; or `write`'s failure.
+ */
+export interface IdempotentProductWrites {
+  once<E>(claim: IdempotencyClaim, write: (products: ProductRepository) => Promise<Result<Product, E>>): Promise<Result<Product, E | IdempotencyKeyReusedError>>;
 }
 
 /** One line of a stock reservation. */

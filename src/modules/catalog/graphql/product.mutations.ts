@@ -1,11 +1,15 @@
-import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../../../platform/errors.ts';
+import { ForbiddenError, IdempotencyKeyReusedError, NotFoundError, UnauthenticatedError, ValidationError } from '../../../platform/errors.ts';
 import { parseMinor } from '../../../platform/money.ts';
 import { unwrap } from '../../../platform/result.ts';
 import type { Builder } from '../../../graphql/builder.ts';
 import { parseGlobalId } from '../../../graphql/global-id.ts';
 import type { ProductRef } from './product.type.ts';
 
-const mutationErrors = [ValidationError, NotFoundError, ForbiddenError, UnauthenticatedError];
+/** The errors of the product mutations, each of which takes an idempotency key (ADR 0013). */
+const idempotentMutationErrors = [ValidationError, NotFoundError, ForbiddenError, UnauthenticatedError, IdempotencyKeyReusedError];
+/** The description of every `idempotencyKey` input field. */
+const idempotencyKeyDescription =
+  'Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED.';
 
 /** Registers the inputs of the product mutations. */
 function registerProductInputs(builder: Builder) {
@@ -17,6 +21,7 @@ function registerProductInputs(builder: Builder) {
       price: t.string({ description: 'Unit price as a decimal string, e.g. "19.99".' }),
       stock: t.int(),
       active: t.boolean({ required: false, defaultValue: true }),
+      idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     }),
   });
   const UpdateProductInput = builder.inputType('UpdateProductInput', {
@@ -26,12 +31,14 @@ function registerProductInputs(builder: Builder) {
       description: t.string({ required: false, description: 'At most 2,000 characters; line breaks allowed.' }),
       price: t.string({ required: false }),
       active: t.boolean({ required: false }),
+      idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     }),
   });
   const AdjustStockInput = builder.inputType('AdjustStockInput', {
     fields: (t) => ({
       productId: t.id(),
       delta: t.int({ description: 'Units to add (positive) or remove (negative).' }),
+      idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     }),
   });
   return { CreateProductInput, UpdateProductInput, AdjustStockInput };
@@ -52,9 +59,9 @@ export function registerProductMutations(builder: Builder, Product: ProductRef, 
   builder.mutationFields((t) => ({
     createProduct: t.field({
       type: Product,
-      description: 'Admin: add a product.',
+      description: 'Admin: add a product. Idempotent with `idempotencyKey`.',
       args: { input: t.arg({ type: CreateProductInput }) },
-      errors: { types: mutationErrors, union: { name: 'CreateProductResult' }, result: { name: 'CreateProductSuccess' }, dataField: { name: 'product' } },
+      errors: { types: idempotentMutationErrors, union: { name: 'CreateProductResult' }, result: { name: 'CreateProductSuccess' }, dataField: { name: 'product' } },
       resolve: async (_root, { input }, ctx) =>
         unwrap(
           await ctx.catalog.createProduct(ctx.op, {
@@ -64,14 +71,15 @@ export function registerProductMutations(builder: Builder, Product: ProductRef, 
             priceMinor: priceOf(input.price, ['input', 'price']),
             stock: input.stock,
             active: input.active ?? true,
+            ...(input.idempotencyKey != null ? { idempotencyKey: input.idempotencyKey } : {}),
           }),
         ),
     }),
     updateProduct: t.field({
       type: Product,
-      description: 'Admin: edit a product. Placed orders keep the price they captured.',
+      description: 'Admin: edit a product. Placed orders keep the price they captured. Idempotent with `idempotencyKey`.',
       args: { input: t.arg({ type: UpdateProductInput }) },
-      errors: { types: mutationErrors, union: { name: 'UpdateProductResult' }, result: { name: 'UpdateProductSuccess' }, dataField: { name: 'product' } },
+      errors: { types: idempotentMutationErrors, union: { name: 'UpdateProductResult' }, result: { name: 'UpdateProductSuccess' }, dataField: { name: 'product' } },
       resolve: async (_root, { input }, ctx) => {
         const id = parseGlobalId(String(input.productId), 'Product');
         if (!id) throw new NotFoundError('product');
@@ -82,19 +90,26 @@ export function registerProductMutations(builder: Builder, Product: ProductRef, 
             ...(input.description != null ? { description: input.description } : {}),
             ...(input.price != null ? { priceMinor: priceOf(input.price, ['input', 'price']) } : {}),
             ...(input.active != null ? { active: input.active } : {}),
+            ...(input.idempotencyKey != null ? { idempotencyKey: input.idempotencyKey } : {}),
           }),
         );
       },
     }),
     adjustStock: t.field({
       type: Product,
-      description: 'Admin: add or remove units of stock atomically; never below zero.',
+      description: 'Admin: add or remove units of stock atomically; never below zero. Idempotent with `idempotencyKey`.',
       args: { input: t.arg({ type: AdjustStockInput }) },
-      errors: { types: mutationErrors, union: { name: 'AdjustStockResult' }, result: { name: 'AdjustStockSuccess' }, dataField: { name: 'product' } },
+      errors: { types: idempotentMutationErrors, union: { name: 'AdjustStockResult' }, result: { name: 'AdjustStockSuccess' }, dataField: { name: 'product' } },
       resolve: async (_root, { input }, ctx) => {
         const id = parseGlobalId(String(input.productId), 'Product');
         if (!id) throw new NotFoundError('product');
-        return unwrap(await ctx.catalog.adjustStock(ctx.op, { productId: id, delta: input.delta }));
+        return unwrap(
+          await ctx.catalog.adjustStock(ctx.op, {
+            productId: id,
+            delta: input.delta,
+            ...(input.idempotencyKey != null ? { idempotencyKey: input.idempotencyKey } : {}),
+          }),
+        );
       },
     }),
   }));

@@ -35,13 +35,8 @@ export class VersionConflictError extends AppError {
   }
 }
 
-/** IDEMPOTENCY_KEY_REUSED: the key was already used by this customer for a different order. */
-export class IdempotencyKeyReusedError extends AppError {
-  readonly code = 'IDEMPOTENCY_KEY_REUSED';
-  constructor() {
-    super('This idempotency key was already used with different order lines');
-  }
-}
+// IDEMPOTENCY_KEY_REUSED is shared by every module's idempotent writes (ADR 0013).
+export { IdempotencyKeyReusedError } from '../../../platform/errors.ts';
 
 /**
  * CURSOR_EXPIRED: a stream was asked to resume after a cursor older than the order log's retention

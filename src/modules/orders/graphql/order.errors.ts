@@ -1,12 +1,13 @@
 import type { ObjectRef } from '@pothos/core';
 import type { Builder } from '../../../graphql/builder.ts';
 import type { CommonRefs } from '../../../graphql/common.ts';
-import { CursorExpiredError, IdempotencyKeyReusedError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
+import { CursorExpiredError, IllegalTransitionError, OutOfStockError, VersionConflictError } from '../domain/errors.ts';
 import type { OrderStatusRef } from './order-status.type.ts';
 
 /**
  * Registers the orders module's error types, members of the order mutations' result unions:
- * OutOfStockError, IllegalTransitionError, VersionConflictError and IdempotencyKeyReusedError; and
+ * OutOfStockError, IllegalTransitionError and VersionConflictError (IdempotencyKeyReusedError is a
+ * common type, ADR 0013); and
  * CursorExpiredError, which `orderStatusChanged` raises as a GraphQL error (`extensions.code`), the
  * type documenting the code.
  */
@@ -44,12 +45,6 @@ export function registerOrderErrors(
       actualVersion: t.exposeInt('actualVersion'),
     }),
   });
-  const IdempotencyKeyReused = builder.objectType(IdempotencyKeyReusedError, {
-    name: 'IdempotencyKeyReusedError',
-    description: 'IDEMPOTENCY_KEY_REUSED: this key was used for a different order; use a new key per checkout.',
-    interfaces: [common.Error],
-    isTypeOf: (value) => value instanceof IdempotencyKeyReusedError,
-  });
   const CursorExpired = builder.objectType(CursorExpiredError, {
     name: 'CursorExpiredError',
     description:
@@ -66,6 +61,5 @@ export function registerOrderErrors(
     OutOfStockError: OutOfStock,
     IllegalTransitionError: IllegalTransition,
     VersionConflictError: VersionConflict,
-    IdempotencyKeyReusedError: IdempotencyKeyReused,
   };
 }

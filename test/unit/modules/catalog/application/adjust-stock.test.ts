@@ -3,11 +3,12 @@ import type { OpContext } from '../../../../../src/platform/op-context.ts';
 import { PRODUCT_LIMITS } from '../../../../../src/modules/catalog/domain/product.ts';
 import { createAdjustStock } from '../../../../../src/modules/catalog/application/adjust-stock.ts';
 import { InMemoryProductRepository, ops } from '../../../../fakes/catalog.ts';
+import { InMemoryIdempotentProductWrites } from '../../../../fakes/catalog-idempotency.ts';
 
 const setup = (stock = 5) => {
   const products = new InMemoryProductRepository();
   const product = products.seed({ stock });
-  return { products, product, adjustStock: createAdjustStock({ products }) };
+  return { products, product, adjustStock: createAdjustStock({ products, writes: new InMemoryIdempotentProductWrites(products) }) };
 };
 
 describe('adjustStock', () => {

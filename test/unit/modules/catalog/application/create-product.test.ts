@@ -2,13 +2,14 @@ import { describe, it, expect } from 'vitest';
 import type { OpContext } from '../../../../../src/platform/op-context.ts';
 import { createCreateProduct, type CreateProductInput } from '../../../../../src/modules/catalog/application/create-product.ts';
 import { clockAt, InMemoryProductRepository, ops } from '../../../../fakes/catalog.ts';
+import { InMemoryIdempotentProductWrites } from '../../../../fakes/catalog-idempotency.ts';
 
 const NOW = '2026-03-04T05:06:07.000Z';
 const input: CreateProductInput = { sku: 'WIDGET-1', name: 'Widget', description: 'A widget.', priceMinor: 1999, stock: 12 };
 
 const setup = () => {
   const products = new InMemoryProductRepository();
-  return { products, createProduct: createCreateProduct({ products, now: clockAt(NOW) }) };
+  return { products, createProduct: createCreateProduct({ products, writes: new InMemoryIdempotentProductWrites(products), now: clockAt(NOW) }) };
 };
 
 describe('createProduct', () => {

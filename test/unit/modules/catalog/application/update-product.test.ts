@@ -3,6 +3,7 @@ import type { OpContext } from '../../../../../src/platform/op-context.ts';
 import type { ProductRepository } from '../../../../../src/modules/catalog/application/ports.ts';
 import { createUpdateProduct } from '../../../../../src/modules/catalog/application/update-product.ts';
 import { clockAt, InMemoryProductRepository, ops } from '../../../../fakes/catalog.ts';
+import { InMemoryIdempotentProductWrites } from '../../../../fakes/catalog-idempotency.ts';
 
 const CREATED = new Date('2026-01-01T00:00:00.000Z');
 const NOW = '2026-06-01T12:00:00.000Z';
@@ -10,7 +11,7 @@ const NOW = '2026-06-01T12:00:00.000Z';
 const setup = () => {
   const products = new InMemoryProductRepository();
   const original = products.seed({ sku: 'LAMP-1', name: 'Lamp', description: 'A lamp.', priceMinor: 4_500, stock: 9, active: true, createdAt: CREATED });
-  return { products, original, updateProduct: createUpdateProduct({ products, now: clockAt(NOW) }) };
+  return { products, original, updateProduct: createUpdateProduct({ products, writes: new InMemoryIdempotentProductWrites(products), now: clockAt(NOW) }) };
 };
 
 describe('updateProduct', () => {
@@ -67,7 +68,7 @@ describe('updateProduct', () => {
       },
       adjustStock: (id, delta, max) => products.adjustStock(id, delta, max),
     };
-    const result = await createUpdateProduct({ products: vanishing })(ops.admin(), { id: original.id, name: 'Gone' });
+    const result = await createUpdateProduct({ products: vanishing, writes: new InMemoryIdempotentProductWrites(vanishing) })(ops.admin(), { id: original.id, name: 'Gone' });
     expect(!result.ok && result.error.code).toBe('NOT_FOUND');
   });
 
@@ -102,7 +103,7 @@ describe('updateProduct', () => {
   // not hold under concurrency. See the report for the proposed fix (write only the given columns).
   it('keeps a concurrent edit of another field (no lost update between two partial updates)', async () => {
     const { products, original } = setup();
-    const updateProduct = createUpdateProduct({ products: heldUntilBothCalled(products), now: clockAt(NOW) });
+    const updateProduct = createUpdateProduct({ products: heldUntilBothCalled(products), writes: new InMemoryIdempotentProductWrites(products), now: clockAt(NOW) });
     const [renamed, repriced] = await Promise.all([
       updateProduct(ops.admin(), { id: original.id, name: 'Desk lamp' }),
       updateProduct(ops.admin(), { id: original.id, priceMinor: 9_900 }),
