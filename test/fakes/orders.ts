@@ -28,7 +28,9 @@ import type {
   PricingProduct,
   ProductCatalog,
   ProductStock,
+  StoredAnswer,
 } from '../../src/modules/orders/application/ports.ts';
+import type { IdempotencyClaim } from '../../src/platform/idempotency.ts';
 import type { Product } from '../../src/modules/catalog/public.ts';
 import type { ProviderEvent } from '../../src/modules/payments/public.ts';
 
@@ -72,7 +74,11 @@ interface StoreState {
   readonly stock: Map<string, number>;
   /** A transaction's writes to the order log (its outbox rows); empty in the committed state, whose log is kept apart. */
   readonly outbox: OrderStatusChange[];
+  /** Idempotency keys (ADR 0013) by JSON [identity, key]; no window here: tests use fresh keys. */
+  readonly keys: Map<string, StoredAnswer>;
 }
+
+const keyId = (claim: Pick<IdempotencyClaim, 'identity' | 'key'>) => JSON.stringify([claim.identity, claim.key]);
 
 function cloneState(state: StoreState): StoreState {
   return {
@@ -81,6 +87,7 @@ function cloneState(state: StoreState): StoreState {
     history: new Map([...state.history].map(([id, changes]) => [id, [...changes]])),
     stock: new Map(state.stock),
     outbox: [...state.outbox],
+    keys: new Map(state.keys),
   };
 }
 
@@ -162,6 +169,14 @@ class InMemoryOrdersTransaction implements OrdersTransaction {
     this.#draft.outbox.push(change);
     return updated;
   }
+
+  /** Like the SQL one: false when the key is taken; the claim rolls back with the transaction. */
+  async claimKey(claim: IdempotencyClaim, answer: Order): Promise<boolean> {
+    this.#checkOpen();
+    if (this.#draft.keys.has(keyId(claim))) return false;
+    this.#draft.keys.set(keyId(claim), { fingerprint: claim.fingerprint, order: answer });
+    return true;
+  }
 }
 
 /** One recorded `findPage` call. */
@@ -184,7 +199,7 @@ export const changeOf = ({ position: _position, cursor: _cursor, ...change }: Lo
  * written at the change's `at`.
  */
 export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork, OrderLog {
-  #state: StoreState = { orders: new Map(), lines: new Map(), history: new Map(), stock: new Map(), outbox: [] };
+  #state: StoreState = { orders: new Map(), lines: new Map(), history: new Map(), stock: new Map(), outbox: [], keys: new Map() };
   /** The order log: every committed change, in log order (pruned by {@link prune}). */
   #log: LoggedChange[] = [];
   #lastTxId = 700n;
@@ -317,6 +332,10 @@ export class InMemoryOrdersStore implements OrderReader, OrdersUnitOfWork, Order
       return ok(order);
     });
     return { recorded: true, order: result.ok ? result.value : undefined };
+  }
+
+  async storedAnswer(claim: Pick<IdempotencyClaim, 'identity' | 'key'>): Promise<StoredAnswer | undefined> {
+    return this.#state.keys.get(keyId(claim));
   }
 
   // --- OrderReader ----------------------------------------------------------------------------

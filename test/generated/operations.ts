@@ -14,6 +14,8 @@ export type AdjustStockInput = {
 export type CancelOrderInput = {
   /** Refuse with VERSION_CONFLICT if the order moved past this version. */
   expectedVersion?: number | null | undefined;
+  /** Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null | undefined;
   orderId: string;
   /** At most 500 characters; line breaks allowed. */
   reason?: string | null | undefined;
@@ -105,6 +107,8 @@ export type ProductOrderField =
 
 export type SetCustomerTierInput = {
   customerId: string;
+  /** Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null | undefined;
   tier: CustomerTier;
 };
 
@@ -118,6 +122,8 @@ export type SignInInput = {
 export type SignUpInput = {
   /** An e-mail address of at most 254 characters. */
   email: string;
+  /** Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED. Scoped to the e-mail: a replay answers the same account with a new token, and only for the same name and password. */
+  idempotencyKey?: string | null | undefined;
   /** 1–100 characters, one line. */
   name: string;
   /** 8–128 characters, spaces included; no composition rules, no control characters. */
@@ -126,6 +132,8 @@ export type SignUpInput = {
 
 export type UpdateOrderStatusInput = {
   expectedVersion: number;
+  /** Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null | undefined;
   orderId: string;
   /** At most 500 characters; line breaks allowed. */
   reason?: string | null | undefined;
@@ -150,6 +158,7 @@ export type SignUpMutationVariables = Exact<{
 
 
 export type SignUpMutation = { signUp:
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
     | { __typename: 'SignUpSuccess', auth: { accessToken: string, customer: { id: string, email: string, tier: CustomerTier } } }
     | { __typename: 'ValidationError', code: string, message: string, fields: Array<{ path: Array<string>, message: string }> }
    };
@@ -174,6 +183,7 @@ export type SetCustomerTierMutationVariables = Exact<{
 
 export type SetCustomerTierMutation = { setCustomerTier:
     | { __typename: 'ForbiddenError', code: string, message: string }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'SetCustomerTierSuccess', customer: { id: string, tier: CustomerTier } }
     | { __typename: 'UnauthenticatedError', code: string, message: string }
@@ -250,6 +260,7 @@ export type CancelOrderMutationVariables = Exact<{
 
 export type CancelOrderMutation = { cancelOrder:
     | { __typename: 'CancelOrderSuccess', order: { id: string, status: OrderStatus, version: number, payment: { status: PaymentStatus } | null } }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
     | { __typename: 'IllegalTransitionError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'UnauthenticatedError', code: string, message: string }
@@ -264,6 +275,7 @@ export type UpdateOrderStatusMutationVariables = Exact<{
 
 export type UpdateOrderStatusMutation = { updateOrderStatus:
     | { __typename: 'ForbiddenError', code: string, message: string }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
     | { __typename: 'IllegalTransitionError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'UnauthenticatedError', code: string, message: string }

@@ -77,12 +77,22 @@ const PROBES: readonly Probe[] = [
   { coordinate: 'Mutation.createProduct(input.idempotencyKey)', as: 'admin', maxLength: 255, request: (v) => createProduct({ idempotencyKey: v }), expect: { validation: ['idempotencyKey'] } },
   { coordinate: 'Mutation.updateProduct(input.idempotencyKey)', as: 'admin', maxLength: 255, request: (v) => updateProduct({ name: 'Renamed', idempotencyKey: v }), expect: { validation: ['idempotencyKey'] } },
   { coordinate: 'Mutation.adjustStock(input.idempotencyKey)', as: 'admin', maxLength: 255, request: (v) => ({ query: mutation('adjustStock', 'AdjustStockInput'), variables: { input: { productId: ids.product, delta: 1, idempotencyKey: v } } }), expect: { validation: ['idempotencyKey'] } },
+  { coordinate: 'Mutation.signUp(input.idempotencyKey)', as: 'anonymous', maxLength: 255, request: (v) => signUp({ idempotencyKey: v }), expect: { validation: ['idempotencyKey'] } },
+  {
+    coordinate: 'Mutation.setCustomerTier(input.idempotencyKey)',
+    as: 'admin',
+    maxLength: 255,
+    request: (v) => ({ query: mutation('setCustomerTier', 'SetCustomerTierInput'), variables: { input: { customerId: 'any', tier: 'PREMIUM', idempotencyKey: v } } }),
+    expect: { validation: ['idempotencyKey'] },
+  },
   { coordinate: 'Mutation.placeOrder(input.idempotencyKey)', as: 'basic', maxLength: 255, request: (v) => placeOrder({ idempotencyKey: v }), expect: { validation: ['input', 'idempotencyKey'] } },
   { coordinate: 'Mutation.placeOrder(input.lines.productId)', as: 'basic', maxLength: 200, request: (v) => placeOrder({ productId: v }), expect: { validation: ['input', 'lines', '0', 'productId'] } },
   { coordinate: 'Mutation.cancelOrder(input.orderId)', as: 'basic', maxLength: 200, request: (v) => cancelOrder({ orderId: v }), expect: { notFound: true } },
   { coordinate: 'Mutation.cancelOrder(input.reason)', as: 'basic', maxLength: 500, request: (v) => cancelOrder({ reason: v }), expect: { validation: ['input', 'reason'] } },
   { coordinate: 'Mutation.updateOrderStatus(input.orderId)', as: 'admin', maxLength: 200, request: (v) => updateOrderStatus({ orderId: v }), expect: { notFound: true } },
   { coordinate: 'Mutation.updateOrderStatus(input.reason)', as: 'admin', maxLength: 500, request: (v) => updateOrderStatus({ reason: v }), expect: { validation: ['input', 'reason'] } },
+  { coordinate: 'Mutation.cancelOrder(input.idempotencyKey)', as: 'basic', maxLength: 255, request: (v) => cancelOrder({ idempotencyKey: v }), expect: { validation: ['input', 'idempotencyKey'] } },
+  { coordinate: 'Mutation.updateOrderStatus(input.idempotencyKey)', as: 'admin', maxLength: 255, request: (v) => updateOrderStatus({ idempotencyKey: v }), expect: { validation: ['input', 'idempotencyKey'] } },
   {
     coordinate: 'Mutation.setCustomerTier(input.customerId)',
     as: 'admin',
@@ -298,6 +308,11 @@ describe('string arguments', () => {
     expect(placed.body.data!['placeOrder'].__typename).toBe('PlaceOrderSuccess');
     const adjusted = await send('admin', { query: mutation('adjustStock', 'AdjustStockInput'), variables: { input: { productId: ids.product, delta: 1, idempotencyKey: key } } });
     expect(adjusted.body.data!['adjustStock'].__typename).toBe('AdjustStockSuccess');
+    const signedUp = await send('anonymous', { ...signUp({ idempotencyKey: key }), query: mutation('signUp', 'SignUpInput', '... on SignUpSuccess { auth { customer { id } } }') });
+    expect(signedUp.body.data!['signUp'].__typename).toBe('SignUpSuccess');
+    const customerId = signedUp.body.data!['signUp'].auth.customer.id;
+    const tiered = await send('admin', { query: mutation('setCustomerTier', 'SetCustomerTierInput'), variables: { input: { customerId, tier: 'PREMIUM', idempotencyKey: key } } });
+    expect(tiered.body.data!['setCustomerTier'].__typename).toBe('SetCustomerTierSuccess');
   });
 });
 

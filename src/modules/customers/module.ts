@@ -8,15 +8,21 @@ import { CustomerRecord } from './infrastructure/customer.entity.ts';
 import { createTokenService, type Authentication, type TokenService, type TokenServiceOptions } from './infrastructure/jose-token-service.ts';
 import { Migration20261121000100Customers } from './infrastructure/migrations/Migration20261121000100Customers.ts';
 import { MikroOrmCustomerRepository } from './infrastructure/mikro-orm-customer-repository.ts';
+import { IdempotencyKeyRecord } from './infrastructure/idempotency-key.entity.ts';
+import { MikroOrmIdempotentCustomerWrites, startIdempotencyKeyPruner } from './infrastructure/mikro-orm-idempotent-writes.ts';
+import { Migration20261204000500CustomersIdempotencyKeys } from './infrastructure/migrations/Migration20261204000500CustomersIdempotencyKeys.ts';
 
 // What the composition root, scripts and tests wire by hand (token keys, password hashing).
 export { createPasswordHasher } from './infrastructure/argon2-password-hasher.ts';
 export { createTokenService, DEV_KEY_FILE, JoseTokenService, type Authentication, type ExternalIssuer, type TokenService, type TokenServiceOptions } from './infrastructure/jose-token-service.ts';
 
 /** MikroORM entity schemas of the customers module (also for tooling: migrations, seeding). */
-export const customersEntities = [CustomerRecord] as const;
+export const customersEntities = [CustomerRecord, IdempotencyKeyRecord] as const;
 /** The customers module's migrations, named as they are recorded in `mikro_orm_migrations`. */
-export const customersMigrations = [{ name: 'Migration20261121000100Customers', class: Migration20261121000100Customers }] as const;
+export const customersMigrations = [
+  { name: 'Migration20261121000100Customers', class: Migration20261121000100Customers },
+  { name: 'Migration20261204000500CustomersIdempotencyKeys', class: Migration20261204000500CustomersIdempotencyKeys },
+] as const;
 
 /** The customers descriptor, plus the token check the transport needs (after `start`). */
 export interface CustomersModule extends ModuleDescriptor<'customers', CustomersApi> {
@@ -34,8 +40,9 @@ export interface CustomersModuleDeps {
 }
 
 /**
- * The customers module: accounts, pricing tiers, sign-up and sign-in. The token service loads or
- * creates its signing keys in `start`, so building the descriptor reads no file.
+ * The customers module: accounts, pricing tiers, sign-up and sign-in; its background worker prunes
+ * expired idempotency keys (ADR 0013). The token service loads or creates its signing keys in
+ * `start`, so building the descriptor reads no file.
  */
 export function createCustomersModule(deps: CustomersModuleDeps): CustomersModule {
   const passwords = deps.passwords ?? createPasswordHasher();
@@ -52,8 +59,15 @@ export function createCustomersModule(deps: CustomersModuleDeps): CustomersModul
       tokens ??= await createTokenService(deps.tokens);
     },
     forRequest: (scope) =>
-      createCustomersApi({ customers: new MikroOrmCustomerRepository(scope.em), passwords, tokens: started(), signInThrottle: deps.signInThrottleFor(scope) }),
+      createCustomersApi({
+        customers: new MikroOrmCustomerRepository(scope.em),
+        writes: new MikroOrmIdempotentCustomerWrites(scope.em),
+        passwords,
+        tokens: started(),
+        signInThrottle: deps.signInThrottleFor(scope),
+      }),
     graphql: (builder, refs) => registerCustomersGraphQL(builder, refs.common),
     authenticate: (token) => started().authenticate(token),
+    workers: (runtime) => [startIdempotencyKeyPruner({ em: runtime.fork, logger: runtime.logger.child({ component: 'customers-idempotency-pruner' }) })],
   };
 }

@@ -17,6 +17,9 @@ import { EventTargetOrderEvents, toWireChange, type DeliveredChange, type WireCh
 import { Migration20261121000300Orders } from './infrastructure/migrations/Migration20261121000300Orders.ts';
 import { Migration20261204000100OutboxClaims } from './infrastructure/migrations/Migration20261204000100OutboxClaims.ts';
 import { Migration20261204000200OrderLog } from './infrastructure/migrations/Migration20261204000200OrderLog.ts';
+import { Migration20261204000400OrdersIdempotencyKeys } from './infrastructure/migrations/Migration20261204000400OrdersIdempotencyKeys.ts';
+import { OrdersIdempotencyKeyRecord } from './infrastructure/idempotency-key.entity.ts';
+import { startOrderIdempotencyKeyPruner } from './infrastructure/mikro-orm-order-idempotency.ts';
 import { MikroOrmOrderLog } from './infrastructure/mikro-orm-order-log.ts';
 import { MikroOrmOrderReader } from './infrastructure/mikro-orm-order-repository.ts';
 import { MikroOrmOrdersUnitOfWork } from './infrastructure/mikro-orm-orders-unit-of-work.ts';
@@ -34,12 +37,13 @@ export { EventTargetOrderEvents, ORDER_STATUS_TOPIC, toWireChange, type WireChan
 export const ORDER_LOG_CHANNEL = 'ordergraph:order-log';
 
 /** MikroORM entity schemas of the orders module (also for tooling: migrations, seeding). */
-export const ordersEntities = [OrderRecord, OrderLineRecord, OrderStatusChangeRecord, OutboxRecord] as const;
+export const ordersEntities = [OrderRecord, OrderLineRecord, OrderStatusChangeRecord, OutboxRecord, OrdersIdempotencyKeyRecord] as const;
 /** The orders module's migrations, named as they are recorded in `mikro_orm_migrations`. */
 export const ordersMigrations = [
   { name: 'Migration20261121000300Orders', class: Migration20261121000300Orders },
   { name: 'Migration20261204000100OutboxClaims', class: Migration20261204000100OutboxClaims },
   { name: 'Migration20261204000200OrderLog', class: Migration20261204000200OrderLog },
+  { name: 'Migration20261204000400OrdersIdempotencyKeys', class: Migration20261204000400OrdersIdempotencyKeys },
 ] as const;
 
 /** What the orders module is made from: the narrow APIs of the modules it uses, and settings. */
@@ -86,8 +90,8 @@ function foreignRefs(refs: GraphQLRefs): OrdersGraphQLDeps {
 /**
  * The orders module: placing, pricing and paying orders, the status machine and its history, order
  * events (the outbox is the log; each instance's log reader fans its changes out to subscriptions;
- * a doorbell rings the readers after a commit: ADR 0012), and three workers: the log reader, the
- * log's retention pruner and the payment reconciler (settles payments whose outcome is unknown: at
+ * a doorbell rings the readers after a commit: ADR 0012), and four workers: the log reader, the
+ * log's retention pruner, the idempotency keys' pruner (ADR 0013) and the payment reconciler (settles payments whose outcome is unknown: at
  * start-up, then periodically).
  */
 export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'orders', OrdersApi> {
@@ -134,7 +138,8 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
     const started = startLogReader(deps, runtime, events);
     logReader = started.reader;
     const pruner = startOrderLogPruner({ em: runtime.fork, retentionMs: deps.orderLog.retentionMs, logger: runtime.logger.child({ component: 'order-log-pruner' }), clock });
-    return [started.worker, pruner, startReconciler(deps, runtime, clock)];
+    const keyPruner = startOrderIdempotencyKeyPruner({ em: runtime.fork, logger: runtime.logger.child({ component: 'orders-idempotency-pruner' }) });
+    return [started.worker, pruner, keyPruner, startReconciler(deps, runtime, clock)];
   };
 
   return {

@@ -1,4 +1,5 @@
-import type { ValidationError } from '../../../platform/errors.ts';
+import type { IdempotencyKeyReusedError, ValidationError } from '../../../platform/errors.ts';
+import type { IdempotencyClaim } from '../../../platform/idempotency.ts';
 import type { Role } from '../../../platform/op-context.ts';
 import type { Page, PageWindow } from '../../../platform/pagination.ts';
 import type { Result } from '../../../platform/result.ts';
@@ -16,6 +17,19 @@ export interface CustomerRepository {
   insert(customer: Customer, passwordHash: string): Promise<boolean>;
   /** Sets the tier and updatedAt. @returns the updated customer, or undefined when there is no such id. */
   updateTier(id: string, tier: CustomerTier, at: Date): Promise<Customer | undefined>;
+}
+
+/**
+ * Runs a customer write at most once per idempotency claim within the window (ADR 0013).
+ * `write` gets a repository inside one transaction that also claims the key and stores the
+ * customer it answers (its public fields only), so the key and the change commit together or not
+ * at all; a failure it returns rolls both back (the key stays free). A racing twin with the same
+ * claim waits for the first to commit, then answers its stored customer without writing.
+ * @returns the customer written now, or the first call's customer for the same request; or
+ * IDEMPOTENCY_KEY_REUSED when the key's owner used it for another request; or `write`'s failure.
+ */
+export interface IdempotentCustomerWrites {
+  once<E>(claim: IdempotencyClaim, write: (customers: CustomerRepository) => Promise<Result<Customer, E>>): Promise<Result<Customer, E | IdempotencyKeyReusedError>>;
 }
 
 /** One-way password hashing with a per-hash random salt (the parameters travel inside the hash string). */

@@ -1,4 +1,5 @@
 import type { AppError, ValidationError } from '../../../platform/errors.ts';
+import type { IdempotencyClaim } from '../../../platform/idempotency.ts';
 import type { OpContext } from '../../../platform/op-context.ts';
 import type { Page, PageWindow } from '../../../platform/pagination.ts';
 import type { Result } from '../../../platform/result.ts';
@@ -76,6 +77,19 @@ export interface OrdersTransaction {
    * @throws Error when the transaction wrote before it (a bug in the caller).
    */
   saveStatusChange(change: OrderStatusChange): Promise<Order | undefined>;
+  /**
+   * Claims an idempotency key with the answer it replays (ADR 0013), after the status change it
+   * answers for (ADR 0012: the move is the transaction's first write). Waits for a transaction
+   * holding the same key uncommitted.
+   * @returns false when the key is taken: the caller rolls back and reads the stored answer.
+   */
+  claimKey(claim: IdempotencyClaim, answer: Order): Promise<boolean>;
+}
+
+/** The first answer stored with an idempotency key, and the fingerprint of the request that claimed it (ADR 0013). */
+export interface StoredAnswer {
+  readonly fingerprint: string;
+  readonly order: Order;
 }
 
 /** What recording a payment's answer with its order did (see {@link OrdersUnitOfWork.recordPaymentAnswer}). */
@@ -100,6 +114,8 @@ export interface OrdersUnitOfWork {
    * it is: the caller settles the answer through the payments module instead.
    */
   recordPaymentAnswer(change: OrderStatusChange, answer: ChargeAnswer, release: readonly { productId: string; quantity: number }[]): Promise<PaymentAnswerRecorded>;
+  /** The committed, unexpired (24 h) answer of the caller's key, or undefined when the key is free. A read. */
+  storedAnswer(claim: Pick<IdempotencyClaim, 'identity' | 'key'>): Promise<StoredAnswer | undefined>;
 }
 
 /** What the orders module needs to know of a product to price a line. */

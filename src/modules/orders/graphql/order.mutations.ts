@@ -24,6 +24,10 @@ export interface OrderMutationRefs {
   readonly PaymentDeclinedError: new (...args: any[]) => AppError & { orderId: string };
 }
 
+/** The description of the optional `idempotencyKey` of cancelOrder and updateOrderStatus (ADR 0013). */
+const idempotencyKeyDescription =
+  'Optional, a fresh key per intended change (a UUID; 1–255 characters, one line): a retry with the same key and input within 24 hours answers the first result without doing it again; the same key with other input is IDEMPOTENCY_KEY_REUSED.';
+
 /** Registers the inputs of the order mutations. */
 function registerOrderMutationInputs(builder: Builder, OrderStatus: OrderStatusRef) {
   const OrderLineInput = builder.inputType('OrderLineInput', {
@@ -40,6 +44,7 @@ function registerOrderMutationInputs(builder: Builder, OrderStatus: OrderStatusR
       orderId: t.id(),
       reason: t.string({ required: false, description: 'At most 500 characters; line breaks allowed.' }),
       expectedVersion: t.int({ required: false, description: 'Refuse with VERSION_CONFLICT if the order moved past this version.' }),
+      idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     }),
   });
   const UpdateOrderStatusInput = builder.inputType('UpdateOrderStatusInput', {
@@ -48,6 +53,7 @@ function registerOrderMutationInputs(builder: Builder, OrderStatus: OrderStatusR
       status: t.field({ type: OrderStatus }),
       expectedVersion: t.int(),
       reason: t.string({ required: false, description: 'At most 500 characters; line breaks allowed.' }),
+      idempotencyKey: t.string({ required: false, description: idempotencyKeyDescription }),
     }),
   });
   return { PlaceOrderInput, CancelOrderInput, UpdateOrderStatusInput };
@@ -96,10 +102,10 @@ export function registerOrderMutations(builder: Builder, refs: OrderMutationRefs
   builder.mutationField('cancelOrder', (t) =>
     t.field({
       type: refs.Order,
-      description: 'Cancels your PENDING or PAID order (admins: any); a paid order is refunded.',
+      description: 'Cancels your PENDING or PAID order (admins: any); a paid order is refunded. Idempotent with `idempotencyKey`.',
       args: { input: t.arg({ type: inputs.CancelOrderInput }) },
       errors: {
-        types: [ValidationError, NotFoundError, IllegalTransitionError, VersionConflictError, UnauthenticatedError],
+        types: [ValidationError, NotFoundError, IllegalTransitionError, VersionConflictError, IdempotencyKeyReusedError, UnauthenticatedError],
         union: { name: 'CancelOrderResult' },
         result: { name: 'CancelOrderSuccess' },
         dataField: { name: 'order' },
@@ -108,7 +114,8 @@ export function registerOrderMutations(builder: Builder, refs: OrderMutationRefs
         const orderId = parseGlobalId(String(input.orderId), 'Order');
         if (!orderId) throw new NotFoundError('order');
         const expected = input.expectedVersion != null ? { expectedVersion: input.expectedVersion } : {};
-        return unwrap(await ctx.orders.cancelOrder(ctx.op, { orderId, reason: input.reason ?? null, ...expected }));
+        const key = input.idempotencyKey != null ? { idempotencyKey: input.idempotencyKey } : {};
+        return unwrap(await ctx.orders.cancelOrder(ctx.op, { orderId, reason: input.reason ?? null, ...expected, ...key }));
       },
     }),
   );
@@ -116,10 +123,10 @@ export function registerOrderMutations(builder: Builder, refs: OrderMutationRefs
   builder.mutationField('updateOrderStatus', (t) =>
     t.field({
       type: refs.Order,
-      description: 'Admin: ship, deliver or cancel an order at the version you saw.',
+      description: 'Admin: ship, deliver or cancel an order at the version you saw. Idempotent with `idempotencyKey`.',
       args: { input: t.arg({ type: inputs.UpdateOrderStatusInput }) },
       errors: {
-        types: [ValidationError, NotFoundError, IllegalTransitionError, VersionConflictError, ForbiddenError, UnauthenticatedError],
+        types: [ValidationError, NotFoundError, IllegalTransitionError, VersionConflictError, IdempotencyKeyReusedError, ForbiddenError, UnauthenticatedError],
         union: { name: 'UpdateOrderStatusResult' },
         result: { name: 'UpdateOrderStatusSuccess' },
         dataField: { name: 'order' },
@@ -128,7 +135,8 @@ export function registerOrderMutations(builder: Builder, refs: OrderMutationRefs
         const orderId = parseGlobalId(String(input.orderId), 'Order');
         if (!orderId) throw new NotFoundError('order');
         const { status, expectedVersion } = input;
-        return unwrap(await ctx.orders.updateOrderStatus(ctx.op, { orderId, status, expectedVersion, reason: input.reason ?? null }));
+        const key = input.idempotencyKey != null ? { idempotencyKey: input.idempotencyKey } : {};
+        return unwrap(await ctx.orders.updateOrderStatus(ctx.op, { orderId, status, expectedVersion, reason: input.reason ?? null, ...key }));
       },
     }),
   );

@@ -1,4 +1,5 @@
 import type { EntityManager, InferEntity } from '@mikro-orm/postgresql';
+import type { IdempotencyClaim } from '../../../platform/idempotency.ts';
 import { compileSelect, mapRows, slot } from '../../../platform/db/compiled-select.ts';
 import type { SqlFragment } from '../../../platform/db/sql-fragment.ts';
 import { execute, fragmentOf, perOrm, sqlNames } from '../../../platform/db/sql-parts.ts';
@@ -6,8 +7,9 @@ import { err, type Result } from '../../../platform/result.ts';
 import type { StockReservations } from '../../catalog/public.ts';
 import type { PaymentStatements } from '../../payments/public.ts';
 import type { Order, OrderLine, OrderStatusChange } from '../domain/order.ts';
-import type { ChargeAnswer, OrdersTransaction, OrdersUnitOfWork, PaymentAnswerRecorded } from '../application/ports.ts';
+import type { ChargeAnswer, OrdersTransaction, OrdersUnitOfWork, PaymentAnswerRecorded, StoredAnswer } from '../application/ports.ts';
 import { ORDER_STATUS_TOPIC, toWireChange, type WireChange } from './event-target-order-events.ts';
+import { claimWithAnswer, findStoredAnswer } from './mikro-orm-order-idempotency.ts';
 import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './order.entities.ts';
 import { OutboxRecord } from './outbox.entity.ts';
 
@@ -127,6 +129,10 @@ export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
       return done;
     });
   }
+
+  storedAnswer(claim: Pick<IdempotencyClaim, 'identity' | 'key'>): Promise<StoredAnswer | undefined> {
+    return findStoredAnswer(this.#em, claim);
+  }
 }
 
 /**
@@ -173,7 +179,7 @@ function toOrder(em: EntityManager, row: Record<string, unknown>): Order {
  * one. That holds when the first write is the statement that reads the version (on a snapshot
  * taken after that version committed): any earlier write (a stock release, say) could take an id
  * before the previous version's transaction took its own, and the log would list v+1 before v.
- * The use cases keep this order (transitionOrder: move, then release stock; placeOrder: the
+ * The use cases keep this order (transitionOrder: move, then claim the idempotency key and release stock; placeOrder: the
  * order's first version, which follows nothing); {@link saveStatusChange} refuses to run after
  * another write, so a change of order shows up as an error in tests, not as a reordered log.
  */
@@ -247,5 +253,15 @@ class SqlOrdersTransaction implements OrdersTransaction {
     this.#wrote = true;
     const [row] = await execute<Record<string, unknown>>(this.#em, statusChange(this.#em, change, this.#options.wire));
     return row ? toOrder(this.#em, row) : undefined;
+  }
+
+  /**
+   * Two statements after the move (delete the key's expired row, insert the claim with its
+   * answer): ADR 0012's rule holds because they come after it, and {@link saveStatusChange}
+   * refuses to follow them (ADR 0013, orders).
+   */
+  claimKey(claim: IdempotencyClaim, answer: Order): Promise<boolean> {
+    this.#wrote = true;
+    return claimWithAnswer(this.#em, claim, answer);
   }
 }

@@ -2,12 +2,13 @@ import { describe, it, expect } from 'vitest';
 import type { CustomerTier } from '../../../../../src/modules/customers/domain/customer.ts';
 import { createSetCustomerTier } from '../../../../../src/modules/customers/application/set-customer-tier.ts';
 import { InMemoryCustomerRepository, ops } from '../../../../fakes/customers.ts';
+import { InMemoryIdempotentCustomerWrites } from '../../../../fakes/customers-idempotency.ts';
 
 const at = new Date('2026-04-01T09:30:00Z');
 const setup = () => {
   const customers = new InMemoryCustomerRepository();
   const ada = customers.seed({ email: 'ada@example.com' });
-  return { customers, ada, setCustomerTier: createSetCustomerTier({ customers, now: () => at }) };
+  return { customers, ada, setCustomerTier: createSetCustomerTier({ customers, writes: new InMemoryIdempotentCustomerWrites(customers), now: () => at }) };
 };
 
 describe('setCustomerTier', () => {

@@ -2,12 +2,13 @@ import { describe, it, expect } from 'vitest';
 import { ValidationError } from '../../../../../src/platform/errors.ts';
 import { createSignUp } from '../../../../../src/modules/customers/application/sign-up.ts';
 import { FakePasswordHasher, FakeTokenIssuer, InMemoryCustomerRepository, ops } from '../../../../fakes/customers.ts';
+import { InMemoryIdempotentCustomerWrites } from '../../../../fakes/customers-idempotency.ts';
 
 const setup = () => {
   const customers = new InMemoryCustomerRepository();
   const passwords = new FakePasswordHasher();
   const at = new Date('2026-03-01T12:00:00Z');
-  const signUp = createSignUp({ customers, passwords, tokens: new FakeTokenIssuer(), now: () => at });
+  const signUp = createSignUp({ customers, passwords, tokens: new FakeTokenIssuer(), writes: new InMemoryIdempotentCustomerWrites(customers), now: () => at });
   return { customers, passwords, signUp, at };
 };
 
@@ -31,7 +32,7 @@ describe('signUp', () => {
     customers.seed({ email: 'ada@example.com' });
     const result = await signUp(ops.anonymous(), { email: 'ADA@example.com', password: 'another password', name: 'Imposter' });
     expect(result).toEqual({ ok: false, error: expect.any(ValidationError) });
-    if (result.ok) return;
+    if (result.ok || !(result.error instanceof ValidationError)) return;
     expect(result.error.code).toBe('VALIDATION_FAILED');
     expect(result.error.issues).toEqual([{ path: ['email'], message: 'is already registered' }]);
     expect(customers.rows.size).toBe(1);
@@ -41,7 +42,7 @@ describe('signUp', () => {
     const { customers, passwords, signUp } = setup();
     const result = await signUp(ops.anonymous(), { email: 'not-an-email', password: 'short', name: '' });
     expect(result.ok).toBe(false);
-    if (result.ok) return;
+    if (result.ok || !(result.error instanceof ValidationError)) throw new Error('expected VALIDATION_FAILED');
     expect(result.error.issues.map((issue) => issue.path)).toEqual([['email'], ['password'], ['name']]);
     expect(customers.rows.size).toBe(0);
     expect(passwords.hashed).toEqual([]);

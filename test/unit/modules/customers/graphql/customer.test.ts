@@ -13,6 +13,7 @@ import { createSetCustomerTier } from '../../../../../src/modules/customers/appl
 import { createSignIn } from '../../../../../src/modules/customers/application/sign-in.ts';
 import { createSignUp } from '../../../../../src/modules/customers/application/sign-up.ts';
 import { FakePasswordHasher, FakeTokenIssuer, InMemoryCustomerRepository, ops } from '../../../../fakes/customers.ts';
+import { InMemoryIdempotentCustomerWrites } from '../../../../fakes/customers-idempotency.ts';
 import type { CustomersApi } from '../../../../../src/modules/customers/public.ts';
 import { registerCustomersGraphQL } from '../../../../../src/modules/customers/graphql/index.ts';
 
@@ -35,12 +36,13 @@ function setup() {
   const customers = new InMemoryCustomerRepository();
   const passwords = new FakePasswordHasher();
   const tokens = new FakeTokenIssuer();
+  const writes = new InMemoryIdempotentCustomerWrites(customers);
   const useCases: CustomersApi = {
-    signUp: createSignUp({ customers, passwords, tokens }),
+    signUp: createSignUp({ customers, passwords, tokens, writes }),
     signIn: createSignIn({ customers, passwords, tokens }),
     getCustomers: createGetCustomers({ customers }),
     listCustomers: createListCustomers({ customers }),
-    setCustomerTier: createSetCustomerTier({ customers }),
+    setCustomerTier: createSetCustomerTier({ customers, writes }),
     getPricingTier: createGetPricingTier({ customers }),
     registerCustomer: createRegisterCustomer({ customers, passwords }),
   };
@@ -57,7 +59,7 @@ const gid = (id: string) => encodeGlobalID('Customer', id);
 describe('customers GraphQL schema', () => {
   it('declares the result unions and the AuthPayload', () => {
     const sdl = printSchema(schema);
-    expect(sdl).toContain('union SignUpResult = SignUpSuccess | ValidationError');
+    expect(sdl).toContain('union SignUpResult = IdempotencyKeyReusedError | SignUpSuccess | ValidationError');
     const signInMembers = /union SignInResult = ([\w |]+)/.exec(sdl)?.[1]?.split(' | ').sort();
     expect(signInMembers).toEqual(['InvalidCredentialsError', 'RateLimitedError', 'SignInSuccess', 'ValidationError']);
     expect(sdl).toMatch(/type RateLimitedError implements Error \{[^}]*retryAfterSeconds: Int!/s);
