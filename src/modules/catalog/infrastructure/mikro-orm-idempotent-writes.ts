@@ -1,113 +1,35 @@
-import { raw, type EntityManager } from '@mikro-orm/postgresql';
-import { IdempotencyKeyReusedError } from '../../../platform/errors.ts';
-import { IDEMPOTENCY_WINDOW_MS, type IdempotencyClaim } from '../../../platform/idempotency.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { MikroOrmIdempotentWrites, pruneIdempotencyKeys as pruneKeys, startIdempotencyKeyPruner as startPruner } from '../../../platform/db/idempotency-keys.ts';
 import type { Logger } from '../../../platform/logger.ts';
-import { err, ok, type Result } from '../../../platform/result.ts';
-import { startLoop, type BackgroundWorker } from '../../../platform/worker-pool.ts';
+import type { BackgroundWorker } from '../../../platform/worker-pool.ts';
 import type { Product } from '../domain/product.ts';
 import type { IdempotentProductWrites, ProductRepository } from '../application/ports.ts';
 import { IdempotencyKeyRecord } from './idempotency-key.entity.ts';
 import { MikroOrmProductRepository } from './mikro-orm-product-repository.ts';
 
-/** Carries a write's failure out of `em.transactional`, which rolls back on a throw. */
-class Rollback<E> extends Error {
-  readonly failure: Result<never, E>;
-  constructor(failure: Result<never, E>) {
-    super('idempotent write failed; rolled back');
-    this.failure = failure;
-  }
-}
-
-/** The database's clock minus the window: every instance judges expiry by the same clock. */
-const expiredBefore = (windowMs: number) => raw('now() - make_interval(secs => ?)', [windowMs / 1_000]);
-
-/** A stored answer as the product it was (jsonb holds the dates as ISO strings and reorders keys). */
+/** A stored answer as the product it was, field by field (jsonb holds the dates as ISO strings and reorders keys). */
 function productOf(stored: Record<string, unknown>): Product {
-  const product = stored as unknown as Product;
-  const { id, sku, name, description, priceMinor, stock, active } = product;
+  const { id, sku, name, description, priceMinor, stock, active } = stored as unknown as Product;
   return { id, sku, name, description, priceMinor, stock, active, createdAt: new Date(stored.createdAt as string), updatedAt: new Date(stored.updatedAt as string) };
 }
 
-/**
- * {@link IdempotentProductWrites} on `catalog_idempotency_keys`, in the request's EntityManager.
- * The claim is `insert … on conflict do nothing` (MikroORM's QueryBuilder) before the write: a
- * racing twin's insert blocks on the primary key until the first transaction ends, then inserts
- * nothing (committed: it replays) or claims the key itself (rolled back: it writes). An expired
- * row of the same key is deleted in the same transaction first, so the window holds even before
- * the pruner has run.
- */
-export class MikroOrmIdempotentProductWrites implements IdempotentProductWrites {
-  readonly #em: EntityManager;
-  readonly #windowMs: number;
-  /** `windowMs`: how long a key replays, in ms (default {@link IDEMPOTENCY_WINDOW_MS}). */
-  constructor(em: EntityManager, windowMs = IDEMPOTENCY_WINDOW_MS) {
-    this.#em = em;
-    this.#windowMs = windowMs;
-  }
-
-  async once<E>(claim: IdempotencyClaim, write: (products: ProductRepository) => Promise<Result<Product, E>>): Promise<Result<Product, E | IdempotencyKeyReusedError>> {
-    // A second round only when the row that beat our claim was gone by the time we read it (it
-    // expired and was pruned in between): the key is free again.
-    for (let round = 0; round < 2; round++) {
-      const written = await this.#claimAndWrite(claim, write);
-      if (written !== 'TAKEN') return written;
-      const first = await this.#em
-        .createQueryBuilder(IdempotencyKeyRecord)
-        .select(['fingerprint', 'result'])
-        .where({ identity: claim.identity, key: claim.key })
-        .execute<{ fingerprint: string; result: Record<string, unknown> | null } | undefined>('get');
-      if (!first?.result) continue;
-      return first.fingerprint === claim.fingerprint ? ok(productOf(first.result)) : err(new IdempotencyKeyReusedError());
-    }
-    throw new Error('idempotency key was taken but no stored answer could be read');
-  }
-
-  /** One transaction: drop the key's expired row, claim the key, write, store the answer. */
-  async #claimAndWrite<E>(claim: IdempotencyClaim, write: (products: ProductRepository) => Promise<Result<Product, E>>): Promise<Result<Product, E> | 'TAKEN'> {
-    const { identity, key, fingerprint } = claim;
-    try {
-      return await this.#em.transactional(async (em) => {
-        await em.createQueryBuilder(IdempotencyKeyRecord).delete().where({ identity, key, createdAt: { $lt: expiredBefore(this.#windowMs) } }).execute();
-        const claimed = await em
-          .createQueryBuilder(IdempotencyKeyRecord)
-          .insert({ identity, key, fingerprint, result: null, createdAt: raw('now()') })
-          .onConflict(['identity', 'key'])
-          .ignore()
-          .returning(['key'])
-          .execute<{ key: string }[]>('all');
-        if (claimed.length === 0) return 'TAKEN' as const;
-        const result = await write(new MikroOrmProductRepository(em));
-        if (!result.ok) throw new Rollback(result);
-        const { createdAt, updatedAt } = result.value;
-        const stored = { ...result.value, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() };
-        await em.createQueryBuilder(IdempotencyKeyRecord).update({ result: stored }).where({ identity, key }).execute();
-        return result;
-      });
-    } catch (error) {
-      if (error instanceof Rollback) return (error as Rollback<E>).failure;
-      throw error;
-    }
+/** {@link IdempotentProductWrites} on `catalog_idempotency_keys`, in the request's EntityManager (ADR 0013; see MikroOrmIdempotentWrites). */
+export class MikroOrmIdempotentProductWrites extends MikroOrmIdempotentWrites<Product, ProductRepository> implements IdempotentProductWrites {
+  /** `windowMs`: how long a key replays, in ms (default 24 h). */
+  constructor(em: EntityManager, windowMs?: number) {
+    super(em, {
+      entity: IdempotencyKeyRecord,
+      repository: (txEm) => new MikroOrmProductRepository(txEm),
+      toStored: (product) => ({ ...product, createdAt: product.createdAt.toISOString(), updatedAt: product.updatedAt.toISOString() }),
+      fromStored: productOf,
+      ...(windowMs === undefined ? {} : { windowMs }),
+    });
   }
 }
 
-/** Deletes the keys older than the window. @returns how many. */
-export async function pruneIdempotencyKeys(em: EntityManager, windowMs = IDEMPOTENCY_WINDOW_MS): Promise<number> {
-  const deleted = await em.createQueryBuilder(IdempotencyKeyRecord).delete().where({ createdAt: { $lt: expiredBefore(windowMs) } }).execute<{ affectedRows: number }>('run');
-  return deleted.affectedRows;
-}
+/** Deletes the catalog's keys older than the window. @returns how many. */
+export const pruneIdempotencyKeys = (em: EntityManager, windowMs?: number): Promise<number> => pruneKeys(em, IdempotencyKeyRecord, windowMs);
 
-/**
- * Deletes expired idempotency keys at start-up and then every `intervalMs` (default 10 minutes;
- * expiry itself does not wait for it, see {@link MikroOrmIdempotentProductWrites}). Every instance
- * runs one; two deleting the same rows only wait for each other.
- */
-export function startIdempotencyKeyPruner(options: { readonly em: () => EntityManager; readonly logger: Logger; readonly intervalMs?: number }): BackgroundWorker {
-  return startLoop({
-    intervalMs: options.intervalMs ?? 10 * 60_000,
-    round: async () => {
-      const pruned = await pruneIdempotencyKeys(options.em());
-      if (pruned > 0) options.logger.info({ pruned }, 'expired catalog idempotency keys pruned');
-    },
-    onError: (error) => options.logger.warn({ err: error }, 'pruning catalog idempotency keys failed; retrying next round'),
-  });
-}
+/** The catalog's key pruner (see platform/db/idempotency-keys.ts). */
+export const startIdempotencyKeyPruner = (options: { readonly em: () => EntityManager; readonly logger: Logger; readonly intervalMs?: number }): BackgroundWorker =>
+  startPruner({ ...options, entity: IdempotencyKeyRecord });

@@ -1,18 +1,4 @@
-import { defineEntity, p } from '@mikro-orm/postgresql';
+import { defineIdempotencyKeyEntity } from '../../../platform/db/idempotency-keys.ts';
 
-/**
- * Row shape of `orders_idempotency_keys` (ADR 0013): one claimed key per caller, the fingerprint
- * of the request that claimed it, and the order that request answered (JSON, dates as ISO
- * strings), written in the transaction of the status change, after the statement that moves it.
- */
-export const OrdersIdempotencyKeyRecord = defineEntity({
-  name: 'OrdersIdempotencyKeyRecord',
-  tableName: 'orders_idempotency_keys',
-  properties: {
-    identity: p.string().primary(),
-    key: p.string().primary(),
-    fingerprint: p.string(),
-    result: p.json<Record<string, unknown>>().nullable(),
-    createdAt: p.datetime(),
-  },
-});
+/** Row shape of `orders_idempotency_keys` (ADR 0013): one claimed key per caller and the answer (the order) it got. */
+export const OrdersIdempotencyKeyRecord = defineIdempotencyKeyEntity('OrdersIdempotencyKeyRecord', 'orders_idempotency_keys');

@@ -1,13 +1,11 @@
 import { raw, type EntityManager } from '@mikro-orm/postgresql';
 import { IDEMPOTENCY_WINDOW_MS, type IdempotencyClaim } from '../../../platform/idempotency.ts';
 import type { Logger } from '../../../platform/logger.ts';
-import { startLoop, type BackgroundWorker } from '../../../platform/worker-pool.ts';
+import type { BackgroundWorker } from '../../../platform/worker-pool.ts';
+import { expiredBefore, pruneIdempotencyKeys as pruneKeys, startIdempotencyKeyPruner as startPruner } from '../../../platform/db/idempotency-keys.ts';
 import type { Order } from '../domain/order.ts';
 import type { StoredAnswer } from '../application/ports.ts';
 import { OrdersIdempotencyKeyRecord } from './idempotency-key.entity.ts';
-
-/** The database's clock minus the window: every instance judges expiry by the same clock. */
-const expiredBefore = (windowMs: number) => raw('now() - make_interval(secs => ?)', [windowMs / 1_000]);
 
 /** A stored answer as the order it was (jsonb holds the dates as ISO strings and reorders keys). */
 function orderOf(stored: Record<string, unknown>): Order {
@@ -60,23 +58,9 @@ export async function claimWithAnswer(em: EntityManager, claim: IdempotencyClaim
   return claimed.length > 0;
 }
 
-/** Deletes the keys older than the window. @returns how many. */
-export async function pruneOrderIdempotencyKeys(em: EntityManager, windowMs = IDEMPOTENCY_WINDOW_MS): Promise<number> {
-  const deleted = await em.createQueryBuilder(OrdersIdempotencyKeyRecord).delete().where({ createdAt: { $lt: expiredBefore(windowMs) } }).execute<{ affectedRows: number }>('run');
-  return deleted.affectedRows;
-}
+/** Deletes the orders module's keys older than the window. @returns how many. */
+export const pruneOrderIdempotencyKeys = (em: EntityManager, windowMs?: number): Promise<number> => pruneKeys(em, OrdersIdempotencyKeyRecord, windowMs);
 
-/**
- * Deletes expired order idempotency keys at start-up and then every `intervalMs` (default 10
- * minutes; expiry itself does not wait for it: reads ignore expired rows, claims delete them).
- */
-export function startOrderIdempotencyKeyPruner(options: { readonly em: () => EntityManager; readonly logger: Logger; readonly intervalMs?: number }): BackgroundWorker {
-  return startLoop({
-    intervalMs: options.intervalMs ?? 10 * 60_000,
-    round: async () => {
-      const pruned = await pruneOrderIdempotencyKeys(options.em());
-      if (pruned > 0) options.logger.info({ pruned }, 'expired order idempotency keys pruned');
-    },
-    onError: (error) => options.logger.warn({ err: error }, 'pruning order idempotency keys failed; retrying next round'),
-  });
-}
+/** The orders module's key pruner (see platform/db/idempotency-keys.ts; reads ignore expired rows, claims delete them). */
+export const startOrderIdempotencyKeyPruner = (options: { readonly em: () => EntityManager; readonly logger: Logger; readonly intervalMs?: number }): BackgroundWorker =>
+  startPruner({ ...options, entity: OrdersIdempotencyKeyRecord });

@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { idempotencyKeysTableSql } from '../../../../platform/db/idempotency-keys.ts';
 
 /**
  * Idempotency keys of the customers module's writes, setCustomerTier and signUp (ADR 0013): the
@@ -6,19 +7,10 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261204000500CustomersIdempotencyKeys extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`
-      create table customers_idempotency_keys (
-        identity text not null,
-        key text not null,
-        fingerprint text not null,
-        result jsonb null,
-        created_at timestamptz(3) not null default now(),
-        primary key (identity, key)
-      )`);
-    this.addSql('create index customers_idempotency_keys_created_idx on customers_idempotency_keys (created_at)');
+    for (const statement of idempotencyKeysTableSql('customers_idempotency_keys').up) this.addSql(statement);
   }
 
   override async down(): Promise<void> {
-    this.addSql('drop table if exists customers_idempotency_keys');
+    this.addSql(idempotencyKeysTableSql('customers_idempotency_keys').down);
   }
 }
