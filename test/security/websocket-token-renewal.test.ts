@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -109,7 +108,7 @@ function closeOf(watched: Watched, timeoutMs: number): Promise<Watched['closes']
 
 /** Waits until the wall clock is past `instant` (ms since the epoch): a token's expiry is a point in time, not an event. */
 async function until(instant: number): Promise<void> {
-  await delay(Math.max(0, instant - Date.now()));
+  await eventually(() => Date.now() > instant, { timeoutMs: Math.max(0, instant - Date.now()) + 5_000, intervalMs: 50, what: 'the first token to expire' });
 }
 
 describe('renewing the token over the socket', () => {

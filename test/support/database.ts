@@ -32,11 +32,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   let poolMax: number;
   let teardown: () => Promise<void>;
   if (adminUrl) {
-    const name = `og_test_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
+    const name = await createScratchDatabase(adminUrl, 'og_test');
     const target = new URL(adminUrl);
     target.pathname = `/${name}`;
     url = target.toString();
@@ -70,4 +66,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await teardown();
     },
   };
+}
+
+/** Creates an empty database named `<prefix>_<random>` on the server of `adminUrl`. @returns its name. */
+export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<string> {
+  const name = `${prefix}_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return name;
 }

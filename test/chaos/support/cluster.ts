@@ -3,6 +3,7 @@ import { eventually } from '../../support/eventually.ts';
 import { freePort } from '../../support/net.ts';
 import { generateJwtKey, startGateway, type Gateway } from '../../ops/support/gateway.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../ops/support/redis-server.ts';
+import { createScratchDatabase } from '../../support/database.ts';
 
 /** One database of its own on a real PostgreSQL server, created empty (the first instance migrates it). */
 export interface ChaosDatabase {
@@ -17,11 +18,7 @@ export interface ChaosDatabase {
  * instances may still hold connections when a failed run tears down).
  */
 export async function createChaosDatabase(adminUrl: string): Promise<ChaosDatabase> {
-  const name = `og_chaos_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  const name = await createScratchDatabase(adminUrl, 'og_chaos');
   const target = new URL(adminUrl);
   target.pathname = `/${name}`;
   const url = target.toString();

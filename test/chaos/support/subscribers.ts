@@ -1,5 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { eventually } from '../../support/eventually.ts';
 import type { Cluster, Instance } from './cluster.ts';
 import type { ResumeHint } from '../../../src/graphql/ws-lifecycle.ts';
 import { uuidOf } from './writers.ts';
@@ -159,9 +160,18 @@ export class Subscriber implements SubscriberRecord {
     while (!this.#stopped) {
       let instance: Instance;
       try {
-        instance = cluster.pick();
+        // While every instance is down (never in the schedule, but a restart may lag), wait for one to be routable again.
+        instance = await eventually(
+          () => {
+            try {
+              return cluster.pick();
+            } catch {
+              return false;
+            }
+          },
+          { timeoutMs: 60_000, intervalMs: 50, what: 'a routable instance' },
+        );
       } catch {
-        await sleep(100);
         continue;
       }
       const connection: ConnectionRecord = { instance: instance.index, generation: instance.generation, startedAt: Date.now(), resumedFrom: this.#resumePoint() };

@@ -85,7 +85,7 @@ describe('signUp with an idempotency key', () => {
     const { writes, signUp } = setup();
     await signUp(ops.anonymous(), { ...ada, idempotencyKey: 'k' });
     const [stored] = [...writes.keys.values()];
-    expect(Object.keys(stored!.customer).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'role', 'tier', 'updatedAt']);
+    expect(Object.keys(stored!.value).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'role', 'tier', 'updatedAt']);
   });
 
   it.each([
