@@ -3,6 +3,7 @@ import { createEventTransport } from './app/event-transport.ts';
 import { serve } from './app/http.ts';
 import type { Config } from './config.ts';
 import { seedDemoData } from './demo/seed.ts';
+import { createResponseCache } from './graphql/response-cache.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createSecurity } from './graphql/security/index.ts';
 import { createModules } from './modules.ts';
@@ -12,7 +13,8 @@ import { createLogger } from './platform/logger.ts';
 import { createHealth } from './platform/observability/health.ts';
 import { createLogContext } from './platform/observability/log-context.ts';
 import { createMetrics } from './platform/observability/metrics.ts';
-import type { OpContext } from './platform/op-context.ts';
+import { systemContext, type OpContext } from './platform/op-context.ts';
+import type { CustomersApi } from './modules/customers/public.ts';
 import { createScopeFactory } from './platform/request-scope.ts';
 import { traceUseCases } from './platform/telemetry/tracing.ts';
 
@@ -42,7 +44,6 @@ export function createApp(config: Config, options: AppOptions = {}) {
     };
     try {
       const transport = createEventTransport(config, { override: options.eventTarget, logger, health, cleanups });
-      const security = await createSecurity(config, { redis: transport.redis });
       if (config.env === 'production' && config.payments.provider === 'simulated') logger.warn('PAYMENT_PROVIDER=simulated in production: no money is taken');
       const modules = createModules(config, {
         logger,
@@ -52,11 +53,21 @@ export function createApp(config: Config, options: AppOptions = {}) {
         onOrderLogRead: metrics.orderLogRead,
         signInThrottleFor: (scope) => security.signInThrottleFor(scope.op, scope.client),
         crashPoints: createCrashPoints(config.crash.point, config.crash.skip),
+        changes: transport.changes,
       });
       const orm = await openDatabase(config, modules.all, { logger, health, metrics, onQuery: options.onQuery, cleanups });
       // Each module API is decorated once per scope: a span per use case call, failures counted by code.
       const createContext = createScopeFactory(() => orm.em.fork(), modules.all, (name, api) => traceUseCases(name, api, metrics.useCaseFailed));
       const runtime = { fork: () => orm.em.fork(), scopeFor: createContext, logger, apiFor: <Api,>(name: string, op: OpContext) => (createContext(op) as unknown as Record<string, Api>)[name]! };
+      // After the modules and the database: cost budgets read customers' tiers (once per window per
+      // identity and instance). The modules use security only lazily (signInThrottleFor above).
+      const security = await createSecurity(config, {
+        redis: transport.redis,
+        tierOf: (customerId) => {
+          const op = systemContext('cost-budgets');
+          return runtime.apiFor<CustomersApi>('customers', op).getPricingTier(op, customerId);
+        },
+      });
       for (const module of modules.all) {
         await module.start?.(runtime);
         Object.assign(metrics.sources, module.gauges);
@@ -66,7 +77,12 @@ export function createApp(config: Config, options: AppOptions = {}) {
       const workers = modules.all.flatMap((module) => module.workers?.(runtime) ?? []);
       cleanups.unshift(async () => void (await Promise.all(workers.map((worker) => worker.stop()))));
       const schema = buildSchema(modules.all);
-      const served = await serve(config, { schema, createContext, authenticate: modules.customers.authenticate, security, logger, logContext, health, metrics, cleanups });
+      // Invalidated by committed changes of every instance (docs/adr/0015).
+      const responseCache = config.responseCache
+        ? createResponseCache({ schema, ...config.responseCache, verifyToken: modules.customers.authenticate, changes: transport.changes })
+        : undefined;
+      if (responseCache) cleanups.unshift(async () => responseCache.close());
+      const served = await serve(config, { schema, createContext, authenticate: modules.customers.authenticate, security, logger, logContext, health, metrics, cleanups, responseCache: responseCache?.plugin });
       running = { ...served, schema, orm, logger, createContext, close };
       return running;
     } catch (error) {

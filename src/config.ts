@@ -1,3 +1,4 @@
+import type { CostBudgetSettings } from './graphql/security/cost-budget.ts';
 import { z } from 'zod';
 
 const bool = z
@@ -53,6 +54,32 @@ const ORDER_LOG_POLL_DEFAULT_MS = 1_000;
  */
 const ORDER_LOG_RETENTION_DEFAULT_HOURS = 168;
 
+/**
+ * Default RESPONSE_CACHE_TTL_MS: entries are invalidated by committed changes, so the TTL only
+ * bounds what a lost invalidation could leave (a pub/sub message dropped while Redis was down and
+ * not followed by a reconnect); a minute keeps that short and still serves a hot query thousands of times.
+ */
+const RESPONSE_CACHE_TTL_DEFAULT_MS = 60_000;
+
+/**
+ * Default RESPONSE_CACHE_MAX_ENTRIES: most answers are a few KB (an order, a short page), so 10,000
+ * entries take tens of MB; were every entry a full 100-product page (~40 KB) it would be ~400 MB,
+ * the bound to size an instance's memory by.
+ */
+const RESPONSE_CACHE_MAX_ENTRIES_DEFAULT = 10_000;
+
+/**
+ * Default cost budgets, in cost points (security/measure.ts) per COST_BUDGET_WINDOW_SECONDS (60),
+ * by viewer class (docs/adr/0014). BASIC keeps the flat 30,000 a minute every identity had before
+ * (RATE_LIMIT_COST), which fits a storefront session (a full 100-product page is ~1,700 points);
+ * anonymous clients, one per address and possibly many behind one NAT, get a third; PREMIUM and
+ * ENTERPRISE the 2× and 5× their contracts sell; admins 10×, for back-office tools that list every order.
+ */
+const COST_BUDGET_DEFAULTS = { anonymous: 10_000, basic: 30_000, premium: 60_000, enterprise: 150_000, admin: 300_000 } as const;
+
+/** Cost points per window: a whole number from 1 to 10^12. */
+const costPoints = z.coerce.number().int().min(1).max(1e12);
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -91,7 +118,12 @@ const envSchema = z
     RATE_LIMITS: bool.optional(),
     RATE_LIMIT_SIGN_IN: rate.default({ points: 10, windowSeconds: 60 }),
     RATE_LIMIT_PLACE_ORDER: rate.default({ points: 10, windowSeconds: 60 }),
-    RATE_LIMIT_COST: rate.default({ points: 30_000, windowSeconds: 60 }),
+    COST_BUDGET_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    COST_BUDGET_ANONYMOUS: costPoints.default(COST_BUDGET_DEFAULTS.anonymous),
+    COST_BUDGET_BASIC: costPoints.default(COST_BUDGET_DEFAULTS.basic),
+    COST_BUDGET_PREMIUM: costPoints.default(COST_BUDGET_DEFAULTS.premium),
+    COST_BUDGET_ENTERPRISE: costPoints.default(COST_BUDGET_DEFAULTS.enterprise),
+    COST_BUDGET_ADMIN: costPoints.default(COST_BUDGET_DEFAULTS.admin),
     PAYMENT_PROVIDER: z.enum(['simulated', 'http']).default('simulated'),
     PAYMENT_PROVIDER_URL: z.url({ protocol: /^https?$/ }).optional(),
     PAYMENT_PROVIDER_SECRET_KEY: z.string().min(1).optional(),
@@ -111,6 +143,10 @@ const envSchema = z
     RECONCILER_BATCH: z.coerce.number().int().min(1).max(10_000).default(100),
     ORDER_LOG_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(ORDER_LOG_POLL_DEFAULT_MS),
     ORDER_LOG_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 366).default(ORDER_LOG_RETENTION_DEFAULT_HOURS),
+    // Response cache (issue 15, docs/adr/0015).
+    RESPONSE_CACHE: bool.default(true),
+    RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1).max(86_400_000).default(RESPONSE_CACHE_TTL_DEFAULT_MS),
+    RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(RESPONSE_CACHE_MAX_ENTRIES_DEFAULT),
     CRASH_POINT: z.enum(['payment.before-charge', 'payment.after-charge', 'order.after-commit']).optional(),
     CRASH_POINT_SKIP: z.coerce.number().int().min(0).default(0),
     PAYMENT_SIMULATED_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(150),
@@ -223,7 +259,11 @@ export interface Config {
       | {
           readonly signIn: { readonly points: number; readonly windowSeconds: number };
           readonly placeOrder: { readonly points: number; readonly windowSeconds: number };
-          readonly cost: { readonly points: number; readonly windowSeconds: number };
+          /**
+           * Cost points each identity may spend per window, by viewer class (COST_BUDGET_*; system
+           * viewers have none). A window's budget is fixed when it opens (docs/adr/0014).
+           */
+          readonly costBudgets: CostBudgetSettings;
         }
       | undefined;
   };
@@ -262,6 +302,12 @@ export interface Config {
    * answered CURSOR_EXPIRED.
    */
   readonly orderLog: { readonly pollMs: number; readonly retentionMs: number };
+  /**
+   * The response cache of queries (docs/adr/0015), per instance: entries live `ttlMs` at most
+   * (RESPONSE_CACHE_TTL_MS, default 60 s) and at most `maxEntries` are kept (RESPONSE_CACHE_MAX_ENTRIES,
+   * default 10,000); undefined when RESPONSE_CACHE=false.
+   */
+  readonly responseCache: { readonly ttlMs: number; readonly maxEntries: number } | undefined;
   /** Redis for pub/sub between instances (and shared rate-limit state); undefined: in-process, one instance. */
   readonly redisUrl: string | undefined;
   /** Shutdown: ms that in-flight HTTP requests get to finish after SIGTERM/SIGINT before connections are cut. */
@@ -326,7 +372,18 @@ function securityConfig(env: Env, production: boolean): Config['security'] {
     // tests turn them on with short windows.
     rateLimits:
       (env.RATE_LIMITS ?? env.NODE_ENV !== 'test')
-        ? { signIn: env.RATE_LIMIT_SIGN_IN, placeOrder: env.RATE_LIMIT_PLACE_ORDER, cost: env.RATE_LIMIT_COST }
+        ? {
+            signIn: env.RATE_LIMIT_SIGN_IN,
+            placeOrder: env.RATE_LIMIT_PLACE_ORDER,
+            costBudgets: {
+              windowSeconds: env.COST_BUDGET_WINDOW_SECONDS,
+              anonymous: env.COST_BUDGET_ANONYMOUS,
+              basic: env.COST_BUDGET_BASIC,
+              premium: env.COST_BUDGET_PREMIUM,
+              enterprise: env.COST_BUDGET_ENTERPRISE,
+              admin: env.COST_BUDGET_ADMIN,
+            },
+          }
         : undefined,
   };
 }
@@ -401,6 +458,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batch: env.RECONCILER_BATCH,
     },
     orderLog: { pollMs: env.ORDER_LOG_POLL_MS, retentionMs: env.ORDER_LOG_RETENTION_HOURS * 3_600_000 },
+    responseCache: env.RESPONSE_CACHE ? { ttlMs: env.RESPONSE_CACHE_TTL_MS, maxEntries: env.RESPONSE_CACHE_MAX_ENTRIES } : undefined,
     crash: { point: env.CRASH_POINT, skip: env.CRASH_POINT_SKIP },
     redisUrl: env.REDIS_URL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,

@@ -8,6 +8,7 @@ import type { AttemptThrottle } from './modules/customers/public.ts';
 import { createOrdersModule, ordersEntities, ordersMigrations } from './modules/orders/module.ts';
 import { createPaymentProvider, createPaymentsModule, paymentsEntities, paymentsMigrations, type PaymentsModuleDeps } from './modules/payments/module.ts';
 import type { NamedMigration } from './platform/db/orm.ts';
+import type { ChangeFeed } from './platform/change-feed.ts';
 import type { CrashPoints } from './platform/crash-points.ts';
 import { eventTargetDoorbell, type DoorbellTransport } from './platform/doorbell.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
@@ -36,6 +37,8 @@ export interface ModuleWiring {
   readonly onOrderLogRead?: (trigger: 'ring' | 'timer' | 'retry', rows: number) => void;
   readonly signInThrottleFor?: (scope: RequestScope) => AttemptThrottle | undefined;
   readonly crashPoints?: CrashPoints;
+  /** Committed changes between the instances: catalog and customers publish theirs, the order log reader tells its own (ADR 0015). */
+  readonly changes?: ChangeFeed;
 }
 
 /**
@@ -45,10 +48,12 @@ export interface ModuleWiring {
  * GraphQL layer sees.
  */
 export function createModules(config: Config, wiring: ModuleWiring) {
-  const catalog = createCatalogModule({ currency: config.currency });
+  const changes = wiring.changes ? { changes: wiring.changes } : {};
+  const catalog = createCatalogModule({ currency: config.currency, ...changes });
   const customers = createCustomersModule({
     tokens: { ...config.auth, dataDir: config.dataDir, production: config.env === 'production' },
     signInThrottleFor: wiring.signInThrottleFor ?? (() => undefined),
+    ...changes,
   });
   const payments = createPaymentsModule({
     provider: wiring.paymentProvider,
@@ -60,6 +65,7 @@ export function createModules(config: Config, wiring: ModuleWiring) {
     customers: (scope) => (scope as AppScope).customers,
     payments: { forScope: (scope) => (scope as AppScope).payments, statements: payments.paymentStatements },
     doorbell: wiring.doorbell,
+    ...changes,
     ...(wiring.onEventArrival ? { onEventArrival: wiring.onEventArrival } : {}),
     ...(wiring.onOrderLogRead ? { onLogRead: wiring.onOrderLogRead } : {}),
     currency: config.currency,

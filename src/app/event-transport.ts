@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { PgNotifyDoorbell } from '../platform/db/pg-notify-doorbell.ts';
+import { doorbellChangeFeed, eventTargetChangeFeed, type ChangeFeed } from '../platform/change-feed.ts';
 import { eventTargetDoorbell, type DoorbellTransport } from '../platform/doorbell.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Health } from '../platform/observability/health.ts';
@@ -9,6 +10,8 @@ import { createRedisPubSub, type RedisPubSub } from '../platform/observability/r
 export interface EventTransport {
   /** Rings between the instances' log readers (ADR 0012): events themselves travel through the log. */
   readonly doorbell: DoorbellTransport;
+  /** Committed changes between the instances, for the response cache's invalidation (ADR 0015). */
+  readonly changes: ChangeFeed;
   /** The command connection when REDIS_URL is set (rate-limit counters share it). */
   readonly redis: RedisPubSub['client'] | undefined;
 }
@@ -24,13 +27,17 @@ export function createEventTransport(
   config: Config,
   deps: { readonly override?: EventTarget | undefined; readonly logger: Logger; readonly health: Health; readonly cleanups: (() => Promise<void>)[] },
 ): EventTransport {
-  if (deps.override) return { doorbell: eventTargetDoorbell(deps.override, 'in-process'), redis: undefined };
+  if (deps.override) return { doorbell: eventTargetDoorbell(deps.override, 'in-process'), changes: eventTargetChangeFeed(deps.override), redis: undefined };
   if (!config.redisUrl) {
-    if (!config.database.url) return { doorbell: eventTargetDoorbell(new EventTarget(), 'in-process'), redis: undefined };
+    if (!config.database.url) {
+      const target = new EventTarget();
+      return { doorbell: eventTargetDoorbell(target, 'in-process'), changes: eventTargetChangeFeed(target), redis: undefined };
+    }
     const doorbell = new PgNotifyDoorbell(config.database.url, deps.logger);
     // Registered before the workers' cleanup, so it closes after they stopped.
     deps.cleanups.unshift(() => doorbell.close());
-    return { doorbell, redis: undefined };
+    // NOTIFY carries no changes here: another instance's write clears this one's response cache.
+    return { doorbell, changes: doorbellChangeFeed(doorbell), redis: undefined };
   }
   const redis = createRedisPubSub(config.redisUrl, deps.logger);
   // Registered before the workers' cleanup, so it runs after they stopped (their commits ring).
@@ -38,5 +45,8 @@ export function createEventTransport(
   // Not critical: Redis only rings the log's doorbell, the readers' timed reads deliver without it (ADR 0012).
   deps.health.addCheck({ name: 'redis', critical: false, check: (signal) => redis.check(signal), watch: (report) => redis.watchConnections(report) });
   // While Redis is down a ring is dropped, not queued in ioredis' offline queue for up to its retries.
-  return { doorbell: eventTargetDoorbell(redis.eventTarget, 'redis', () => redis.client.status === 'ready'), redis: redis.client };
+  const connected = () => redis.client.status === 'ready';
+  // Pub/sub is at most once: when the subscriber connection comes back, the cache forgets everything.
+  const changes = eventTargetChangeFeed(redis.eventTarget, { connected, onReconnect: (callback) => redis.onSubscriberReconnect(callback) });
+  return { doorbell: eventTargetDoorbell(redis.eventTarget, 'redis', connected), changes, redis: redis.client };
 }

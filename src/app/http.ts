@@ -29,6 +29,8 @@ export interface ServeDeps {
   readonly health: Health;
   readonly metrics: Metrics;
   readonly cleanups: (() => Promise<void>)[];
+  /** The response cache's plugin (docs/adr/0015); absent when RESPONSE_CACHE=false. */
+  readonly responseCache?: Plugin<Record<string, unknown>> | undefined;
 }
 
 /**
@@ -67,6 +69,9 @@ export async function serve(config: Config, deps: ServeDeps) {
     }),
     // CSRF, trusted documents, document limits, suggestions, introspection, cost and rate limits.
     ...security.plugins,
+    // After the cost limits, whose execute hook runs first: a hit is charged like any query. It
+    // wraps the execute function graphql-jit set (yoga's plugins come before these), so a miss runs jit.
+    ...(deps.responseCache ? [deps.responseCache] : []),
   ];
   const { yoga, server, wss, handOff } = createGraphQLServer({
     plugins,

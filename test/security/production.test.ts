@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { LEAKS, postGraphQL, problemsOf, send } from './support.ts';
 
+/** `extensions.cost` of an anonymous client's operation at the default budget (COST_BUDGET_ANONYMOUS). */
+const ANONYMOUS_COST = { requested: expect.any(Number), remaining: expect.any(Number), budget: 10_000, resetAfterSeconds: expect.any(Number) };
+
 /** NODE_ENV=production: introspection, GraphiQL, suggestions and limit details off; errors masked. */
 
 let app: TestApp;
@@ -84,7 +87,8 @@ describe('in production', () => {
 
   it('still serves the API', async () => {
     const reply = await postGraphQL(url, { query: '{ products(first: 1) { totalCount } }' });
-    expect(JSON.parse(reply.text)).toEqual({ data: { products: { totalCount: 0 } } });
+    // Rate limits are on in production: an anonymous client's cost budget (docs/adr/0014) comes along.
+    expect(JSON.parse(reply.text)).toEqual({ data: { products: { totalCount: 0 } }, extensions: expect.objectContaining({ cost: ANONYMOUS_COST }) });
   });
 });
 
@@ -93,7 +97,7 @@ describe('in production with INTROSPECTION=true', () => {
     const open = await startTestApp({ env: await productionEnv({ INTROSPECTION: 'true' }) });
     try {
       const reply = await postGraphQL(open.running.url, { query: '{ __type(name: "Order") { name } }' });
-      expect(JSON.parse(reply.text)).toEqual({ data: { __type: { name: 'Order' } } });
+      expect(JSON.parse(reply.text)).toEqual({ data: { __type: { name: 'Order' } }, extensions: expect.objectContaining({ cost: ANONYMOUS_COST }) });
       const typo = await postGraphQL(open.running.url, { query: '{ prodcts { totalCount } }' });
       expect(typo.text).not.toMatch(/Did you mean/);
     } finally {

@@ -14,7 +14,7 @@ let app: TestApp;
 let productId: string;
 
 beforeAll(async () => {
-  app = await startTestApp({ env: { RATE_LIMITS: 'true', RATE_LIMIT_SIGN_IN: '3/2', RATE_LIMIT_PLACE_ORDER: '2/2', RATE_LIMIT_COST: '3000/2' } });
+  app = await startTestApp({ env: { RATE_LIMITS: 'true', RATE_LIMIT_SIGN_IN: '3/2', RATE_LIMIT_PLACE_ORDER: '2/2', COST_BUDGET_WINDOW_SECONDS: '2', COST_BUDGET_BASIC: '3000' } });
   const products = await app.execute(ProductsDocument, { first: 1, filter: { search: 'PEN-GEL' } }, {});
   productId = products.data!.products.edges[0]!.node.id;
 });
@@ -85,7 +85,7 @@ describe('placeOrder per customer (2 per 2 s here; 10 per 60 s by default)', () 
   });
 });
 
-describe('the cost budget per identity (3,000 points per 2 s here; 30,000 per 60 s by default)', () => {
+describe('the cost budget per identity (3,000 points per 2 s here for a BASIC customer; 30,000 per 60 s by default)', () => {
   it('refuses an operation once the identity has spent its budget, then recovers', async () => {
     const dave = await newCustomer();
     // 100 products × (edge, node, 9 scalars, price): 1,700 points, so the second one is over 3,000.
@@ -125,7 +125,7 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).security.rateLimits).toEqual({
       signIn: { points: 10, windowSeconds: 60 },
       placeOrder: { points: 10, windowSeconds: 60 },
-      cost: { points: 30_000, windowSeconds: 60 },
+      costBudgets: { windowSeconds: 60, anonymous: 10_000, basic: 30_000, premium: 60_000, enterprise: 150_000, admin: 300_000 },
     });
     expect(loadConfig({ NODE_ENV: 'test' }).security.rateLimits).toBeUndefined();
     expect(() => loadConfig({ RATE_LIMIT_SIGN_IN: 'ten' })).toThrow(/RATE_LIMIT_SIGN_IN must be points\/seconds/);

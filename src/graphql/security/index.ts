@@ -18,9 +18,12 @@ import { useRequestIdOnMaskedErrors } from './masking.ts';
 import { useOperationLimits } from './operation-limits.ts';
 import { useStringLengthLimit } from './string-limit.ts';
 import { createThrottle, type Throttle } from './rate-limit.ts';
+import { createCostBudgets, type TierOf } from './cost-budget.ts';
+import { anonymous } from '../../platform/op-context.ts';
 import { TRUSTED_DOCUMENT_PARAMS, loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './trusted-documents.ts';
 
 export type { ClientInfo } from './identity.ts';
+export type { BudgetTier, CostReport, TierOf } from './cost-budget.ts';
 export { DOCUMENT_LIMITS, TRANSPORT_LIMITS } from './limits.ts';
 export { createErrorMask, maskResult, maskStreamError, useMaskedSubscriptions, type MaskError } from './masking.ts';
 export { TOKEN_EXPIRED_CLOSE, TOKEN_RENEWAL_REFUSED_CLOSE, renewalTokenOf, resolveTrustedDocument, sameViewer, tooManySubscriptions } from './ws.ts';
@@ -74,10 +77,12 @@ export interface Security {
  * Builds every control of docs/security.md from the configuration: methods and empty requests
  * (405, 400), strict request reading (body cap, UTF-8, JSON), CSRF prevention, trusted
  * documents, armor's document limits, hidden suggestions and coded client errors, introspection off, the bound cost limit
- * with per-identity rate limits (in Redis when `redis` is given), and request ids on masked errors.
+ * with per-identity rate limits and tier-aware cost budgets (in Redis when `redis` is given), and
+ * request ids on masked errors. `tierOf` reads a customer's tier for its cost budget (without it,
+ * every customer is budgeted as BASIC).
  * @throws Error when the trusted-documents manifest cannot be read or is inconsistent.
  */
-export async function createSecurity(config: Config, deps: { redis?: Redis | undefined } = {}): Promise<Security> {
+export async function createSecurity(config: Config, deps: { redis?: Redis | undefined; tierOf?: TierOf } = {}): Promise<Security> {
   const settings = config.security;
   const limits: DocumentLimits = DOCUMENT_LIMITS;
   const trusted = settings.trustedDocumentsManifest ? await loadTrustedDocuments(settings.trustedDocumentsManifest) : undefined;
@@ -86,13 +91,14 @@ export async function createSecurity(config: Config, deps: { redis?: Redis | und
     ? {
         signIn: createThrottle('sign-in', rates.signIn, deps.redis),
         placeOrder: createThrottle('place-order', rates.placeOrder, deps.redis),
-        cost: createThrottle('cost', rates.cost, deps.redis),
+        cost: createCostBudgets(rates.costBudgets, { redis: deps.redis, tierOf: deps.tierOf ?? (async () => undefined) }),
       }
     : undefined;
   const clientAddress = (context: AddressSource) => clientAddressOf(context, settings.trustProxyHops);
   const identify = (context: unknown) => {
     const source = (context ?? {}) as AddressSource & { op?: OpContext };
-    return identityOf(source.op?.viewer, clientAddress(source));
+    const viewer = source.op?.viewer ?? anonymous;
+    return { identity: identityOf(viewer, clientAddress(source)), viewer };
   };
 
   // Benchmark diagnostic only (DIAGNOSTIC_DISABLE, issue 11's ablation); empty in every real setup.

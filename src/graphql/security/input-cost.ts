@@ -22,7 +22,7 @@ import {
  * its schema coordinate. armor's cost counts values resolved; these count work in the database that
  * no value shows: `ProductFilter.search` is a substring match (`ILIKE '%…%'` on name and SKU), which
  * no index serves, so each search reads every product, page and `totalCount` alike. 100 points is
- * a 100-item page's worth; at the default RATE_LIMIT_COST (30,000 a minute) one identity may search
+ * a 100-item page's worth; at the default BASIC cost budget (30,000 a minute) one customer may search
  * at most 300 times a minute (fewer with the page's own cost), ample for search-as-you-type and far
  * below the 28 searches a second that stalled other customers in issue 10 (item 8).
  */

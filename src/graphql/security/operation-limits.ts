@@ -3,13 +3,16 @@ import {
   getOperationAST,
   type DocumentNode,
   type ExecutionArgs,
+  type ExecutionResult,
   type FragmentDefinitionNode,
   type GraphQLError,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Viewer } from '../../platform/op-context.ts';
+import type { CostBudgets, CostReport } from './cost-budget.ts';
 import { limitError, rateLimitedError } from './errors.ts';
 import { MEASURE_MODEL } from './limits.ts';
 import { chargeOf, inputCharges, type InputCharges } from './input-cost.ts';
@@ -18,8 +21,8 @@ import type { Throttle } from './rate-limit.ts';
 
 /** Per-identity rate limits enforced before an operation runs. */
 export interface OperationThrottles {
-  /** Cost points per window: every operation spends its bound cost (see measure.ts). */
-  readonly cost: Throttle;
+  /** Cost points per window, by viewer class: every operation spends its bound cost (see measure.ts, cost-budget.ts). */
+  readonly cost: CostBudgets;
   /** placeOrder calls per window (each aliased placeOrder of a request counts). */
   readonly placeOrder: Throttle;
 }
@@ -31,8 +34,14 @@ export interface OperationLimitsOptions {
   readonly exposeLimits: boolean;
   /** Per-identity limits; undefined when rate limiting is off. */
   readonly throttles: OperationThrottles | undefined;
-  /** The identity an operation counts against, from its context (see identity.ts). */
-  readonly identify: (context: unknown) => string;
+  /** The identity an operation counts against (see identity.ts) and its viewer, from its context. */
+  readonly identify: (context: unknown) => { readonly identity: string; readonly viewer: Viewer };
+}
+
+/** What the checks before execution decided: the refusal, if any, and the budget report for `extensions.cost`. */
+interface Verdict {
+  readonly error?: GraphQLError;
+  readonly cost?: CostReport | undefined;
 }
 
 /**
@@ -40,8 +49,11 @@ export interface OperationLimitsOptions {
  * 1. its cost with the real page sizes bound, plus what its costly inputs make the database do
  *    (a product search: input-cost.ts), must not exceed `maxCost` (400, as for armor's limits;
  *    armor's validation rule has already refused documents whose literal cost is over);
- * 2. the identity pays that cost from its cost budget, and one point per `placeOrder` from its
- *    order budget; an exhausted budget gets RATE_LIMITED (429, Retry-After) and nothing runs.
+ * 2. the identity pays that cost from its window's cost budget (by viewer class: cost-budget.ts),
+ *    and one point per `placeOrder` from its order budget; an operation that does not fit gets
+ *    RATE_LIMITED (429, Retry-After) and nothing runs, nor is anything charged.
+ * Every operation that reached its budget gets `extensions.cost` (CostReport) on its result,
+ * the refusal included; a subscription only on its refusal (it is charged once, when it starts).
  */
 export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const meters = new WeakMap<GraphQLSchema, ReturnType<typeof createCostMeter>>();
@@ -74,34 +86,56 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
     return cost + chargeOf(entry.inputs, variables);
   };
 
-  const refusal = async (args: ExecutionArgs): Promise<GraphQLError | undefined> => {
+  const check = async (args: ExecutionArgs): Promise<Verdict> => {
     const operation = getOperationAST(args.document, args.operationName);
-    if (!operation) return undefined; // graphql-js reports the missing or ambiguous operation
+    if (!operation) return {}; // graphql-js reports the missing or ambiguous operation
     const cost = costOf(args, operation);
-    if (cost > options.maxCost) return limitError(`Query Cost limit of ${options.maxCost} exceeded, found ${cost}.`, options.exposeLimits);
+    // A document error like armor's own refusals, before any budget is involved: no extensions.cost,
+    // which would tell the measured cost that `exposeLimits` hides in production.
+    if (cost > options.maxCost) return { error: limitError(`Query Cost limit of ${options.maxCost} exceeded, found ${cost}.`, options.exposeLimits) };
     const { throttles } = options;
-    if (!throttles) return undefined;
-    const identity = options.identify(args.contextValue);
-    const overBudget = await throttles.cost.take(identity, Math.max(1, Math.ceil(cost)));
-    if (overBudget) return rateLimitedError(overBudget.retryAfterSeconds, 'requests');
+    if (!throttles) return {};
+    const { identity, viewer } = options.identify(args.contextValue);
+    const points = Math.max(1, Math.ceil(cost));
+    const charge = await throttles.cost.charge(identity, viewer, points);
+    if (charge?.refused) return { error: rateLimitedError(charge.refused.retryAfterSeconds, 'requests'), cost: charge.report };
     if (operation.operation === 'mutation') {
       const orders = countRootFields(args.document, operation.selectionSet, 'placeOrder', new Set());
       const tooMany = orders > 0 ? await throttles.placeOrder.take(identity, orders) : undefined;
-      if (tooMany) return rateLimitedError(tooMany.retryAfterSeconds, 'orders');
+      if (tooMany) {
+        // A refused operation costs nothing.
+        if (charge) await throttles.cost.refund(identity, points);
+        return { error: rateLimitedError(tooMany.retryAfterSeconds, 'orders'), cost: charge && { ...charge.report, remaining: charge.report.remaining + points } };
+      }
     }
-    return undefined;
+    return { cost: charge?.report };
   };
 
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
+      const { error, cost } = await check(args);
       if (error) setResultAndStopExecution({ errors: [error] });
+      if (!cost) return undefined;
+      // Added once the result is final (executed, refused, or set by a later plugin such as a
+      // response cache, which stores results without it), so each response carries its own.
+      return {
+        onExecuteDone: ({ result, setResult }) => {
+          if (!isAsyncIterable(result)) setResult(withCost(result, cost));
+        },
+      };
     },
+    // A subscription is charged once, when it starts; its events are shared by every subscriber of
+    // a cohort (shared-subscriptions.ts), so they carry no per-subscriber cost (docs/adr/0014).
     async onSubscribe({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
+      const { error, cost } = await check(args);
+      if (error) setResultAndStopExecution(withCost({ errors: [error] }, cost));
     },
   };
+}
+
+/** `result` with `extensions.cost` (none added when `cost` is undefined: rate limits off, a system viewer). */
+function withCost(result: ExecutionResult, cost: CostReport | undefined): ExecutionResult {
+  return cost ? { ...result, extensions: { ...result.extensions, cost } } : result;
 }
 
 /** What of a page-size variable's value the bound cost reads: a list's length or an integer. */

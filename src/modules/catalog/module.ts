@@ -1,7 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { inertChangeFeed, type ChangeFeed } from '../../platform/change-feed.ts';
+import type { OpContext } from '../../platform/op-context.ts';
+import type { Result } from '../../platform/result.ts';
 import type { ModuleDescriptor } from '../module-descriptor.ts';
 import { createCatalogApi, type CatalogApi } from './application/api.ts';
 import type { StockReservations } from './application/ports.ts';
+import type { Product } from './domain/product.ts';
 import { registerCatalogGraphQL } from './graphql/index.ts';
 import { IdempotencyKeyRecord } from './infrastructure/idempotency-key.entity.ts';
 import { MikroOrmIdempotentProductWrites, startIdempotencyKeyPruner } from './infrastructure/mikro-orm-idempotent-writes.ts';
@@ -25,16 +29,33 @@ export interface CatalogModule extends ModuleDescriptor<'catalog', CatalogApi> {
 }
 
 /**
- * The catalog module: products, prices and stock; its background worker prunes expired
- * idempotency keys (ADR 0013). Needs only the store currency (ISO 4217) for
- * its GraphQL money fields.
+ * The catalog's API whose writes, once committed (the use case has returned its product), publish
+ * the product on the change feed: every instance's response cache forgets it (ADR 0015). A replay
+ * of an idempotency key publishes again, which costs one needless invalidation.
  */
-export function createCatalogModule(deps: { readonly currency: string }): CatalogModule {
+function publishingWrites(api: CatalogApi, changes: ChangeFeed): CatalogApi {
+  const published =
+    <I, E>(write: (op: OpContext, input: I) => Promise<Result<Product, E>>) =>
+    async (op: OpContext, input: I): Promise<Result<Product, E>> => {
+      const result = await write(op, input);
+      if (result.ok) changes.publish([{ kind: 'product', productId: result.value.id }]);
+      return result;
+    };
+  return { ...api, createProduct: published(api.createProduct), updateProduct: published(api.updateProduct), adjustStock: published(api.adjustStock) };
+}
+
+/**
+ * The catalog module: products, prices and stock; its background worker prunes expired
+ * idempotency keys (ADR 0013). Needs the store currency (ISO 4217) for its GraphQL money fields,
+ * and the change feed its committed writes are published on (default: none).
+ */
+export function createCatalogModule(deps: { readonly currency: string; readonly changes?: ChangeFeed }): CatalogModule {
+  const changes = deps.changes ?? inertChangeFeed;
   return {
     name: 'catalog',
     entities: catalogEntities,
     migrations: catalogMigrations,
-    forRequest: (scope) => createCatalogApi({ products: new MikroOrmProductRepository(scope.em), writes: new MikroOrmIdempotentProductWrites(scope.em) }),
+    forRequest: (scope) => publishingWrites(createCatalogApi({ products: new MikroOrmProductRepository(scope.em), writes: new MikroOrmIdempotentProductWrites(scope.em) }), changes),
     graphql: (builder, refs) => registerCatalogGraphQL(builder, refs.common, { currency: deps.currency }),
     stockReservations: (em) => new SqlStockReservations(em),
     workers: (runtime) => [startIdempotencyKeyPruner({ em: runtime.fork, logger: runtime.logger.child({ component: 'catalog-idempotency-pruner' }) })],

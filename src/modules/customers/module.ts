@@ -1,7 +1,11 @@
 import type { ModuleDescriptor } from '../module-descriptor.ts';
+import { inertChangeFeed, type ChangeFeed } from '../../platform/change-feed.ts';
+import type { OpContext } from '../../platform/op-context.ts';
 import type { RequestScope } from '../../platform/request-scope.ts';
+import type { Result } from '../../platform/result.ts';
 import { createCustomersApi, type CustomersApi } from './application/api.ts';
 import type { AttemptThrottle, PasswordHasher } from './application/ports.ts';
+import type { Customer } from './domain/customer.ts';
 import { registerCustomersGraphQL } from './graphql/index.ts';
 import { createPasswordHasher } from './infrastructure/argon2-password-hasher.ts';
 import { CustomerRecord } from './infrastructure/customer.entity.ts';
@@ -37,6 +41,29 @@ export interface CustomersModuleDeps {
   /** This scope's caller's sign-in attempt counter (rate limits), if any. */
   readonly signInThrottleFor: (scope: RequestScope) => AttemptThrottle | undefined;
   readonly passwords?: PasswordHasher;
+  /** Where committed account writes are published, for the response cache (ADR 0015; default: none). */
+  readonly changes?: ChangeFeed;
+}
+
+/**
+ * The customers API whose account writes (sign-up, registration, tier changes), once committed,
+ * publish the account on the change feed: every instance's response cache forgets it (ADR 0015).
+ */
+function publishingWrites(api: CustomersApi, changes: ChangeFeed): CustomersApi {
+  const published =
+    <I, T, E>(write: (op: OpContext, input: I) => Promise<Result<T, E>>, customerOf: (value: T) => Customer) =>
+    async (op: OpContext, input: I): Promise<Result<T, E>> => {
+      const result = await write(op, input);
+      if (result.ok) changes.publish([{ kind: 'customer', customerId: customerOf(result.value).id }]);
+      return result;
+    };
+  const itself = (customer: Customer) => customer;
+  return {
+    ...api,
+    signUp: published(api.signUp, (session) => session.customer),
+    registerCustomer: published(api.registerCustomer, itself),
+    setCustomerTier: published(api.setCustomerTier, itself),
+  };
 }
 
 /**
@@ -46,6 +73,7 @@ export interface CustomersModuleDeps {
  */
 export function createCustomersModule(deps: CustomersModuleDeps): CustomersModule {
   const passwords = deps.passwords ?? createPasswordHasher();
+  const changes = deps.changes ?? inertChangeFeed;
   let tokens: TokenService | undefined;
   const started = (): TokenService => {
     if (!tokens) throw new Error('the customers module is not started (its token service loads keys in start())');
@@ -59,13 +87,16 @@ export function createCustomersModule(deps: CustomersModuleDeps): CustomersModul
       tokens ??= await createTokenService(deps.tokens);
     },
     forRequest: (scope) =>
-      createCustomersApi({
-        customers: new MikroOrmCustomerRepository(scope.em),
-        writes: new MikroOrmIdempotentCustomerWrites(scope.em),
-        passwords,
-        tokens: started(),
-        signInThrottle: deps.signInThrottleFor(scope),
-      }),
+      publishingWrites(
+        createCustomersApi({
+          customers: new MikroOrmCustomerRepository(scope.em),
+          writes: new MikroOrmIdempotentCustomerWrites(scope.em),
+          passwords,
+          tokens: started(),
+          signInThrottle: deps.signInThrottleFor(scope),
+        }),
+        changes,
+      ),
     graphql: (builder, refs) => registerCustomersGraphQL(builder, refs.common),
     authenticate: (token) => started().authenticate(token),
     workers: (runtime) => [startIdempotencyKeyPruner({ em: runtime.fork, logger: runtime.logger.child({ component: 'customers-idempotency-pruner' }) })],

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.ts';
+import { inertChangeFeed, type ChangeFeed, type CommittedChange } from '../../platform/change-feed.ts';
 import { noCrashPoints, type CrashPoints } from '../../platform/crash-points.ts';
 import type { DoorbellTransport } from '../../platform/doorbell.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -25,6 +26,7 @@ import { MikroOrmOrderReader } from './infrastructure/mikro-orm-order-repository
 import { MikroOrmOrdersUnitOfWork } from './infrastructure/mikro-orm-orders-unit-of-work.ts';
 import { catalogAdapter, customersAdapter, paymentsAdapter } from './infrastructure/module-adapters.ts';
 import { OrderLineRecord, OrderRecord, OrderStatusChangeRecord } from './infrastructure/order.entities.ts';
+import type { LogEntry } from './infrastructure/mikro-orm-order-log.ts';
 import { startOrderLogPruner } from './infrastructure/order-log-pruner.ts';
 import { startOrderLogReader, type OrderLogReader, type ReadTrigger } from './infrastructure/order-log-reader.ts';
 import { OutboxRecord } from './infrastructure/outbox.entity.ts';
@@ -55,6 +57,11 @@ export interface OrdersModuleDeps {
   readonly payments: { readonly forScope: (scope: RequestScope) => PaymentsApi; readonly statements: (em: RequestScope['em']) => PaymentStatements };
   /** Rings between the instances' log readers after a commit: Redis, PostgreSQL NOTIFY, or in-process (ADR 0012). */
   readonly doorbell: DoorbellTransport;
+  /**
+   * Told each change this instance's log reader reads, before its subscribers get it (so a cached
+   * read never shows a status older than one pushed): the response cache's invalidation (ADR 0015).
+   */
+  readonly changes?: ChangeFeed;
   /** Sees each change once per instance when its log reader reads it, `seconds` after it was written (a latency histogram). */
   readonly onEventArrival?: (seconds: number) => void;
   /** Sees each read of the log reader: what triggered it, and the rows it returned (counters). */
@@ -116,7 +123,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
     // Outbox rows carry the operation's trace context, so delivery spans link to this request.
     const wire = (change: Parameters<typeof toWireChange>[0]): WireChange =>
       scope.op.trace?.traceparent ? { ...toWireChange(change), traceparent: scope.op.trace.traceparent } : toWireChange(change);
-    return createOrdersApi({
+    return invalidatingWrites(createOrdersApi({
       reader,
       uow: new MikroOrmOrdersUnitOfWork(scope.em, { stockReservations: deps.catalog.stockReservations, paymentStatements: deps.payments.statements, wire }),
       catalog: catalogAdapter(() => deps.catalog.forScope(scope)),
@@ -131,7 +138,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
       clock,
       settleWaitMs: deps.paymentCallBudgetMs + 1_000,
       logger: deps.logger,
-    });
+    }), deps.changes ?? inertChangeFeed);
   };
 
   const workers = (runtime: ModuleRuntime): BackgroundWorker[] => {
@@ -153,11 +160,47 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleDescriptor<'or
   };
 }
 
+/**
+ * The orders API whose client-facing writes, once committed, tell this instance's response cache
+ * at once, so the writer's next read here shows its own write; every instance (this one again)
+ * hears the change from its log reader a moment later, products whose stock moved included (ADR 0015).
+ */
+function invalidatingWrites(api: OrdersApi, changes: ChangeFeed): OrdersApi {
+  const told = (order: { readonly id: string; readonly customerId: string }, stockMoved: readonly string[] = []) =>
+    changes.local([{ kind: 'order', orderId: order.id, customerId: order.customerId, stockMoved }]);
+  return {
+    ...api,
+    placeOrder: async (op, input, onPlaced) => {
+      const result = await api.placeOrder(op, input, onPlaced);
+      if (result.ok) told(result.value, input.lines.map((line) => line.productId));
+      return result;
+    },
+    cancelOrder: async (op, input) => {
+      const result = await api.cancelOrder(op, input);
+      if (result.ok) told(result.value);
+      return result;
+    },
+    updateOrderStatus: async (op, input) => {
+      const result = await api.updateOrderStatus(op, input);
+      if (result.ok) told(result.value);
+      return result;
+    },
+  };
+}
+
+/** What a log entry changed, for the change feed: the order (its lists) and the products whose stock moved. */
+const committedChangeOf = (entry: LogEntry): CommittedChange => ({ kind: 'order', orderId: entry.change.orderId, customerId: entry.change.customerId, stockMoved: entry.stockMoved });
+
 /** This instance's log reader, fanning out to `events` and rung by the other instances' commits. */
 function startLogReader(deps: OrdersModuleDeps, runtime: ModuleRuntime, events: EventTargetOrderEvents): { reader: OrderLogReader; worker: BackgroundWorker } {
+  const changes = deps.changes ?? inertChangeFeed;
   const reader = startOrderLogReader({
     em: runtime.fork,
-    deliver: (entry) => events.deliver(entry.change, entry.traceparent),
+    deliver: (entry) => {
+      // Cached reads of the order go first: no one is pushed a status a read could then contradict.
+      changes.local([committedChangeOf(entry)]);
+      events.deliver(entry.change, entry.traceparent);
+    },
     pollMs: deps.orderLog.pollMs,
     logger: runtime.logger.child({ component: 'order-log-reader' }),
     ...(deps.onLogRead ? { onRead: deps.onLogRead } : {}),

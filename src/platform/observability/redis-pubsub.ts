@@ -19,6 +19,11 @@ export interface RedisPubSub {
    * metric's source between checks.
    */
   watchConnections(listener: (up: boolean) => void): void;
+  /**
+   * Calls `callback` each time the subscriber connection is ready again after it was lost: what
+   * was published meanwhile never arrived (pub/sub is at most once).
+   */
+  onSubscriberReconnect(callback: () => void): void;
   /** Closes both connections (QUIT, or a hard disconnect after `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -104,6 +109,13 @@ export function createRedisPubSub(url: string, logger: Logger, onPublishError?: 
       const report = () => listener(publisher.status === 'ready' && subscriber.status === 'ready');
       for (const client of [publisher, subscriber]) for (const event of ['ready', 'close', 'end']) client.on(event, report);
       report();
+    },
+    onSubscriberReconnect(callback) {
+      let connectedOnce = subscriber.status === 'ready';
+      subscriber.on('ready', () => {
+        if (connectedOnce) callback();
+        connectedOnce = true;
+      });
     },
     async close(timeoutMs = 2_000) {
       await Promise.all(

@@ -73,10 +73,12 @@ export interface OrdersTransaction {
    * Applies a status change if the order is still at `change.version - 1` (optimistic lock) and
    * appends the history entry and its outbox event. It must be the transaction's first write (ADR
    * 0012: the log lists an order's versions in version order only then).
+   * `stockMoved`: the products whose stock this transaction releases after it (their ids go into
+   * the outbox event, so every instance's response cache forgets them; ADR 0015).
    * @returns the updated order, or undefined when the version moved.
    * @throws Error when the transaction wrote before it (a bug in the caller).
    */
-  saveStatusChange(change: OrderStatusChange): Promise<Order | undefined>;
+  saveStatusChange(change: OrderStatusChange, stockMoved?: readonly string[]): Promise<Order | undefined>;
   /**
    * Claims an idempotency key with the answer it replays (ADR 0013), after the status change it
    * answers for (ADR 0012: the move is the transaction's first write). Waits for a transaction

@@ -47,7 +47,7 @@ export async function transitionOrder(
   const lines = releases ? await deps.reader.findLines([order.id]) : [];
   op.signal.throwIfAborted();
   const saved = await deps.uow.transaction<Order, VersionConflictError | IdempotencyKeyReusedError>(async (tx) => {
-    const updated = await tx.saveStatusChange(change);
+    const updated = await tx.saveStatusChange(change, lines.map((l) => l.productId));
     if (!updated) return err(new VersionConflictError(order.version, order.version + 1));
     // After the move, never before it (ADR 0012's rule; ADR 0013, orders).
     if (request.claim && !(await tx.claimKey(request.claim, updated))) return err(new IdempotencyKeyReusedError());

@@ -17,6 +17,12 @@ export interface WireChange {
   reason: string | null;
   /** W3C trace context of the operation that made the change, so delivery spans can link to it (issue #5). */
   traceparent?: string;
+  /**
+   * Products whose stock the change's transaction reserved (the order placed) or released (a
+   * decline, a cancel): every instance's response cache forgets them (ADR 0015). Absent: none,
+   * and in rows written before it existed.
+   */
+  stockMoved?: string[];
 }
 
 /** The JSON-safe form of a change. */

@@ -12,6 +12,8 @@ export interface LogEntry {
   readonly traceparent: string | undefined;
   /** When the row was written (its `at`), in ms since the epoch. */
   readonly writtenAtMs: number;
+  /** Products whose stock moved with the change (the payload's `stockMoved`; empty for none). */
+  readonly stockMoved: readonly string[];
 }
 
 /** The position before every row: where a read of the whole log starts. */
@@ -88,7 +90,7 @@ function toEntry(row: LogRow): LogEntry {
     position,
     cursor: encodeCursor(position, new Date(writtenAtMs)),
   };
-  return { change, traceparent: wire.traceparent, writtenAtMs };
+  return { change, traceparent: wire.traceparent, writtenAtMs, stockMoved: wire.stockMoved ?? [] };
 }
 
 /** What one read of the log's tail found. */

@@ -112,7 +112,8 @@ export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
   async recordPaymentAnswer(change: OrderStatusChange, answer: ChargeAnswer, release: readonly { productId: string; quantity: number }[]): Promise<PaymentAnswerRecorded> {
     const record = async (em: EntityManager): Promise<PaymentAnswerRecorded> => {
       const recorded = this.#options.paymentStatements(em).recordAnswer(change.orderId, answer, change.at);
-      const [row] = await execute<Record<string, unknown> & { recorded: number }>(em, statusChange(em, change, this.#options.wire, recorded));
+      const wire = withStockMoved(this.#options.wire(change), release.map((l) => l.productId));
+      const [row] = await execute<Record<string, unknown> & { recorded: number }>(em, statusChange(em, change, wire, recorded));
       const order = row?.id ? toOrder(em, row) : undefined;
       return { recorded: Number(row?.recorded) > 0, order };
     };
@@ -140,7 +141,7 @@ export class MikroOrmOrdersUnitOfWork implements OrdersUnitOfWork {
  * row the history entry and outbox event. With `guard` (a payment statement returning a row when it
  * applied), the order moves only if the guard applied, and the statement answers whether it did.
  */
-function statusChange(em: EntityManager, change: OrderStatusChange, wire: (change: OrderStatusChange) => WireChange, guard?: SqlFragment): SqlFragment {
+function statusChange(em: EntityManager, change: OrderStatusChange, wire: WireChange, guard?: SqlFragment): SqlFragment {
   const statements = writeStatements(em);
   const moved: SqlFragment = {
     sql: statements.moveOrder(guard ? 'guard' : undefined),
@@ -149,11 +150,16 @@ function statusChange(em: EntityManager, change: OrderStatusChange, wire: (chang
   const parts: [string, SqlFragment][] = [
     ['moved', moved],
     ['history', { sql: statements.moved.history, params: [change.from, change.to, change.actor, change.reason, change.at] }],
-    ['outbox', { sql: statements.moved.outbox, params: [ORDER_STATUS_TOPIC, JSON.stringify(wire(change)), change.at] }],
+    ['outbox', { sql: statements.moved.outbox, params: [ORDER_STATUS_TOPIC, JSON.stringify(wire), change.at] }],
   ];
   if (!guard) return withParts(parts, 'select * from moved');
   // Exactly one row: whether the guard applied, and the moved order's columns (null when it did not move).
   return withParts([['guard', guard], ...parts], 'select (select count(*) from guard) as recorded, m.* from (values (1)) as one (x) left join moved m on true');
+}
+
+/** The outbox payload naming the products whose stock moved with the change (none: unchanged). */
+function withStockMoved(wire: WireChange, productIds: readonly string[]): WireChange {
+  return productIds.length > 0 ? { ...wire, stockMoved: [...new Set(productIds)] } : wire;
 }
 
 /** `with <name> as (<part>), … <main>`: the parts' values in text order. */
@@ -237,7 +243,7 @@ class SqlOrdersTransaction implements OrdersTransaction {
           },
         ],
         ['history', { sql: statements.created.history, params: [created.from, created.to, created.actor, created.reason, created.at] }],
-        ['outbox', { sql: statements.created.outbox, params: [ORDER_STATUS_TOPIC, JSON.stringify(this.#options.wire(created)), created.at] }],
+        ['outbox', { sql: statements.created.outbox, params: [ORDER_STATUS_TOPIC, JSON.stringify(withStockMoved(this.#options.wire(created), lines.map((l) => l.productId))), created.at] }],
         ...payment,
       ],
       statements.placed,
@@ -248,10 +254,10 @@ class SqlOrdersTransaction implements OrdersTransaction {
   }
 
   /** @throws Error when this transaction wrote before (ADR 0012's rule, see the class): a bug in the caller. */
-  async saveStatusChange(change: OrderStatusChange): Promise<Order | undefined> {
+  async saveStatusChange(change: OrderStatusChange, stockMoved: readonly string[] = []): Promise<Order | undefined> {
     if (this.#wrote) throw new Error('an order status change must be the first write of its transaction (ADR 0012: log order follows version order)');
     this.#wrote = true;
-    const [row] = await execute<Record<string, unknown>>(this.#em, statusChange(this.#em, change, this.#options.wire));
+    const [row] = await execute<Record<string, unknown>>(this.#em, statusChange(this.#em, change, withStockMoved(this.#options.wire(change), stockMoved)));
     return row ? toOrder(this.#em, row) : undefined;
   }
 
