@@ -1,8 +1,10 @@
 // Request benchmarks (`npm run bench`, issue 11): Ordergraph against the practical limit and against
 // the servers users would pick instead, on the same PostgreSQL tables, data, pool and machine:
 //   R      node:http + pg, one hand-written SQL statement per shape (bench/contestants/raw.ts)
-//   O      Ordergraph as shipped (production configuration, spans exported, metrics, access log, rate limits)
-//   Obare  the same build with tracing, metrics, the access log and rate limits off
+//   O      Ordergraph as shipped (production configuration, spans exported, metrics, access log, rate
+//          limits) with the response cache off (RESPONSE_CACHE=false): the uncached path the peers run
+//   Oc     O with the response cache on (its default): S1/S2 hits after the warm-up (issue 15)
+//   Obare  the same build with tracing, metrics, the access log, rate limits and the response cache off
 //   A+     Apollo Server 5 + DataLoader per type (bench/contestants/apollo-dataloader.ts)
 //   M      Fastify + Mercurius with graphql-jit and its loaders (bench/contestants/mercurius.ts)
 //   P      PostGraphile 5 (bench/contestants/postgraphile.ts; skipped, and said so, when absent)
@@ -20,6 +22,7 @@
 //    response checked). The generator's CPU is read for every run; a run where wrk used ≥ 90 % of a core
 //    per thread is invalid (generator-bound) and does not count, loudly, in the report. Ratios are
 //    taken per round and reported as median (min–max).
+// 3b. The response cache's invalidation cost (issue 15, when Oc runs): bench/lib/cache-invalidation.ts.
 // 4. Optional ablation (BENCH_ABLATION=true): O with one production feature off at a time, S1,
 //    interleaved with O as shipped.
 // 5. Optional profiles (BENCH_CPU_PROFILE=dir): fresh O and O bare processes profiled through the
@@ -47,6 +50,8 @@
 //     side with O in the same interleaved rounds; the before/after ratio O/Obase is then reported).
 //   BENCH_ADMIN_URL (a database where CREATE DATABASE may run; default TEST_DATABASE_URL or
 //     postgres://postgres@127.0.0.1:5432/postgres), BENCH_DATABASE (ordergraph_bench), BENCH_RESEED (false).
+//   BENCH_CACHE_INVALIDATION_SAMPLES (200): changes per kind in the response cache's invalidation
+//     measurement (two O cached processes with BENCH_REDIS_URL, default redis://127.0.0.1:6379; 0: skip).
 //   BENCH_HISTORY (true): append this run to bench/results/history.json (false for trial runs).
 //   BENCH_SUBSCRIPTIONS (true): then run the subscription benchmark with its own BENCH_SUBS_* knobs.
 // Loopback only; every loop is bounded by rounds × durations. Not part of `npm test`.
@@ -54,6 +59,7 @@ import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -68,6 +74,7 @@ import { startStatementCounter, type SeenStatement } from './lib/pg-counter.ts';
 import { ROOT, cpuSeconds, loadAverage, machine, postgresCpuDelta, postgresCpuSnapshot, startServer, type ServerProcess } from './lib/proc.ts';
 import { writeReport, type BenchRun, type Report } from './lib/report.ts';
 import { DECLINE_ABOVE_MINOR, DOCUMENTS, EXCLUDED_FIELDS, encodeCursor, globalId, type ShapeName } from './lib/shapes.ts';
+import { measureCacheInvalidation } from './lib/cache-invalidation.ts';
 import { ensureWrk, generatorSaturated, runWrk, writeWrkScript, type RequestVariant } from './lib/wrk.ts';
 import { ADMIN_EMAIL, S3_KEY_PREFIX, ensureBenchDatabase } from './seed.ts';
 import { runSubscriptionBench } from './subscriptions.ts';
@@ -95,11 +102,13 @@ const POOL_MAX = number('BENCH_POOL_MAX', 10);
 const CHECK_SAMPLES = number('BENCH_CHECK_SAMPLES', 10);
 const COUNT_REQUESTS = number('BENCH_COUNT_REQUESTS', 10);
 const SHAPES = list('BENCH_SHAPES', 'S1,S2,S3') as ShapeName[];
-const REQUESTED = list('BENCH_CONTESTANTS', env.BENCH_BASE_ROOT ? 'R,O,Obase,Obare,A+,M,P,A' : 'R,O,Obare,A+,M,P,A') as ContestantId[];
+const REQUESTED = list('BENCH_CONTESTANTS', env.BENCH_BASE_ROOT ? 'R,O,Oc,Obase,Obare,A+,M,P,A' : 'R,O,Oc,Obare,A+,M,P,A') as ContestantId[];
 const ABLATION = env.BENCH_ABLATION === 'true';
 const ABLATION_ROUNDS = number('BENCH_ABLATION_ROUNDS', ROUNDS);
 const PROFILE_DIR = env.BENCH_CPU_PROFILE;
 const PROFILE_SECONDS = number('BENCH_PROFILE_SECONDS', 2 * ROUND_SECONDS);
+const INVALIDATION_SAMPLES = number('BENCH_CACHE_INVALIDATION_SAMPLES', 200);
+const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_URL = env.BENCH_ADMIN_URL ?? env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ISSUER = 'ordergraph';
 const AUDIENCE = 'ordergraph-api';
@@ -227,7 +236,12 @@ const oEnv = (url: string, extra: Record<string, string> = {}): Record<string, s
   JWT_TTL_SECONDS: String(TOKEN_TTL_SECONDS),
   OTEL_SERVICE_NAME: 'ordergraph',
   OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-  RATE_LIMIT_COST: '999999999/60',
+  // Budgets no load generator reaches: the benchmark measures the gateway, not its refusals.
+  COST_BUDGET_ANONYMOUS: '999999999',
+  COST_BUDGET_BASIC: '999999999',
+  COST_BUDGET_PREMIUM: '999999999',
+  COST_BUDGET_ENTERPRISE: '999999999',
+  COST_BUDGET_ADMIN: '999999999',
   RATE_LIMIT_PLACE_ORDER: '999999999/60',
   PAYMENT_SIMULATED_LATENCY_MS: '0',
   DATA_DIR: '.data/bench',
@@ -249,11 +263,21 @@ async function startO(name: string, url: string, extra: Record<string, string>, 
   return server;
 }
 
+/** O's and O before's switch: the response cache off (an earlier checkout ignores it). */
+const UNCACHED: Record<string, string> = { RESPONSE_CACHE: 'false' };
+/**
+ * O cached: the cache on (its default), entries living through the whole run (the default TTL is
+ * 60 s) and room for every variant, so the rounds measure the hit path; the hit ratio is reported.
+ */
+const CACHED: Record<string, string> = { RESPONSE_CACHE_TTL_MS: '86400000', RESPONSE_CACHE_MAX_ENTRIES: '100000' };
+
 /** Starts a contestant on `url`; `counting` quiets O's background polls (the statement count). */
 async function startContestant(who: ContestantId, url: string, options: { counting?: boolean; inspect?: boolean } = {}): Promise<ServerProcess> {
   const quiet: Record<string, string> = options.counting ? { ORDER_LOG_POLL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } : {};
-  if (who === 'O') return startO(who, url, quiet, options);
-  if (who === 'Obase') return startO(who, url, quiet, { ...options, root: env.BENCH_BASE_ROOT });
+  // O runs the uncached path (as the peers do); Oc is the same build with the response cache on, its default.
+  if (who === 'O') return startO(who, url, { ...UNCACHED, ...quiet }, options);
+  if (who === 'Oc') return startO(who, url, { ...CACHED, ...quiet }, options);
+  if (who === 'Obase') return startO(who, url, { ...UNCACHED, ...quiet }, { ...options, root: env.BENCH_BASE_ROOT });
   if (who === 'Obare') return startO(who, url, { ...BARE_ENV, ...quiet }, options);
   const port = await freePort();
   const server = await startServer(who, [CONTESTANTS[who].script!], peerEnv(url), port, answers);
@@ -271,9 +295,13 @@ async function post(server: ServerProcess, request: Request): Promise<{ status: 
   return { status: response.status, text: await response.text() };
 }
 
-/** Removes the excluded paths (dot-separated, through objects) from a parsed response. */
+/**
+ * Removes the excluded paths (dot-separated, through objects) from a parsed response, and its
+ * `extensions` (O's `cost` and `responseCache`: what a server may add beside the answer).
+ */
 function without(value: unknown, paths: readonly string[]): unknown {
   const copy = structuredClone(value) as Record<string, unknown>;
+  delete copy['extensions'];
   for (const path of paths) {
     const keys = path.split('.');
     let node: unknown = copy;
@@ -316,6 +344,7 @@ async function measure(server: ServerProcess, who: string, shape: ShapeName, rou
     firstError: result.firstError ?? (socket ? `socket errors ${JSON.stringify(result.socketErrors)}` : undefined),
     seconds: result.seconds,
     rps: result.good / result.seconds,
+    cacheHits: result.cacheHits,
     latency: result.latencyMs,
     cpuMsPerRequest: (cpu * 1_000) / good,
     serverCores: cpu / result.seconds,
@@ -341,6 +370,17 @@ async function connectionBudget(): Promise<number> {
   } finally {
     await client.end();
   }
+}
+
+/** Whether a TCP connection to the URL's host and port opens within 1 s. */
+function reachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 1_000 });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
 }
 
 /** The order of `items` rotated by `by`, so that drift over time favours no one. */
@@ -384,6 +424,7 @@ const report: Report = {
   statements: [],
   runs: [],
   ablation: null,
+  cacheInvalidation: null,
   profiles: [],
   loadAverage: { start: loadAverage(), end: [] },
   durationSeconds: 0,
@@ -402,6 +443,18 @@ try {
     }
   }
   log(`contestants: ${contestants.map((who) => `${who} pid ${servers[who].pid}`).join(', ')}${missing.length ? `; not run: ${missing.map((m) => `${m.contestant} (${m.why})`).join(', ')}` : ''}`);
+
+  // O cached answers every variant once before any figure, so that the rounds read its hit path.
+  if (servers.Oc) {
+    for (const shape of SHAPES.filter((s) => supports('Oc', s))) {
+      const started = performance.now();
+      const queue = [...variants[shape]];
+      await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+        for (let variant = queue.pop(); variant; variant = queue.pop()) await post(servers.Oc, asRequest(variant));
+      }));
+      log(`Oc ${shape}: cache warmed with ${variants[shape].length} variants in ${((performance.now() - started) / 1_000).toFixed(1)} s`);
+    }
+  }
 
   // 1. Equality with R on sampled requests (and zero errors).
   for (const shape of SHAPES) {
@@ -459,12 +512,16 @@ try {
             }
           };
           for (let i = 0; i < 3; i += 1) await post(server, nextRequest(shape, `count-${who}`));
+          // O cached: the counted requests repeat ones already answered once, so each is a cache hit.
+          const counted = Array.from({ length: COUNT_REQUESTS }, () => nextRequest(shape, `count-${who}`));
+          if (who === 'Oc') for (const request of counted) await post(server, request);
           await quiet();
           const during: SeenStatement[][] = [];
           const after: SeenStatement[][] = [];
           for (let i = 0; i < COUNT_REQUESTS; i += 1) {
             const from = counter.statements.length;
-            const answer = await post(server, nextRequest(shape, `count-${who}`));
+            const answer = await post(server, counted[i]!);
+            if (who === 'Oc' && !answer.text.includes('"hit":true')) throw new Error(`Oc ${shape}: a repeated request was not a cache hit: ${answer.text.slice(0, 300)}`);
             if (!answer.text.includes(successMarker[shape])) throw new Error(`${who} ${shape} failed while counting: ${answer.text.slice(0, 300)}`);
             const mid = counter.statements.length;
             await quiet();
@@ -519,6 +576,27 @@ try {
     }
   }
 
+  // 3b. The response cache's invalidation cost: two O cached processes sharing the database and Redis.
+  if (contestants.includes('Oc') && INVALIDATION_SAMPLES > 0) {
+    if (!(await reachable(REDIS_URL))) {
+      log(`cache invalidation: not measured (no Redis at ${REDIS_URL}; BENCH_REDIS_URL)`);
+    } else {
+      const pair = [await startO('Oc-writer', db.url, { REDIS_URL }), await startO('Oc-reader', db.url, { REDIS_URL })];
+      try {
+        const orderBody = () => {
+          const variant = pick(variants.S3);
+          return { token: variant.token, body: variant.body.replace(KEY_PLACEHOLDER, `${S3_KEY_PREFIX}invalidation-${randomUUID()}`) };
+        };
+        report.cacheInvalidation = await measureCacheInvalidation(
+          { writer: pair[0]!, reader: pair[1]!, adminToken, order: orderBody, productIds: products.slice(0, 50).map((p) => globalId('Product', p.id)), samples: INVALIDATION_SAMPLES, log },
+          `two O cached processes (REDIS_URL set: the change feed and the doorbell over Redis), one database; ${INVALIDATION_SAMPLES} changes per kind, one at a time; latency from the writer's response (the commit is before it) to the first read on the other process that shows the change, reads back to back.`,
+        );
+      } finally {
+        for (const server of pair) await stopServer(server);
+      }
+    }
+  }
+
   // 4. Ablation: O as shipped and O with one feature off, S1, interleaved.
   if (ABLATION && SHAPES.includes('S1')) {
     const wanted = list('BENCH_ABLATION_FEATURES', ABLATION_VARIANTS.map((v) => v.id).join(','));
@@ -559,7 +637,7 @@ try {
     for (const batch of batches) {
       const batchServers = new Map<string, ServerProcess>([['O', baseline]]);
       try {
-        for (const variant of batch) batchServers.set(variant.id, await startO(`O-${variant.id}`, db.url, { ...variant.env }));
+        for (const variant of batch) batchServers.set(variant.id, await startO(`O-${variant.id}`, db.url, { ...UNCACHED, ...variant.env }));
         const ids = [...batchServers.keys()];
         for (let round = 1; round <= ABLATION_ROUNDS; round += 1) {
           roundNumber += 1;

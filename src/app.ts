@@ -4,6 +4,7 @@ import { serve } from './app/http.ts';
 import type { Config } from './config.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { createResponseCache } from './graphql/response-cache.ts';
+import { chargedPointsOf } from './graphql/security/operation-limits.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createSecurity } from './graphql/security/index.ts';
 import { createModules } from './modules.ts';
@@ -79,10 +80,10 @@ export function createApp(config: Config, options: AppOptions = {}) {
       const schema = buildSchema(modules.all);
       // Invalidated by committed changes of every instance (docs/adr/0015).
       const responseCache = config.responseCache
-        ? createResponseCache({ schema, ...config.responseCache, verifyToken: modules.customers.authenticate, changes: transport.changes })
+        ? createResponseCache({ schema, ...config.responseCache, verifyToken: modules.customers.authenticate, changes: transport.changes, pointsOf: chargedPointsOf })
         : undefined;
       if (responseCache) cleanups.unshift(async () => responseCache.close());
-      const served = await serve(config, { schema, createContext, authenticate: modules.customers.authenticate, security, logger, logContext, health, metrics, cleanups, responseCache: responseCache?.plugin });
+      const served = await serve(config, { schema, createContext, authenticate: modules.customers.authenticate, security, logger, logContext, health, metrics, cleanups, responseCache });
       running = { ...served, schema, orm, logger, createContext, close };
       return running;
     } catch (error) {

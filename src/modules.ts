@@ -37,7 +37,7 @@ export interface ModuleWiring {
   readonly onOrderLogRead?: (trigger: 'ring' | 'timer' | 'retry', rows: number) => void;
   readonly signInThrottleFor?: (scope: RequestScope) => AttemptThrottle | undefined;
   readonly crashPoints?: CrashPoints;
-  /** Committed changes between the instances: catalog and customers publish theirs, the order log reader tells its own (ADR 0015). */
+  /** Committed changes between the instances: catalog, customers and payments publish theirs, the order log reader tells its own (ADR 0015). */
   readonly changes?: ChangeFeed;
 }
 
@@ -59,6 +59,7 @@ export function createModules(config: Config, wiring: ModuleWiring) {
     provider: wiring.paymentProvider,
     callBudgetMs: config.payments.callBudgetMs,
     ...(wiring.crashPoints ? { crashPoints: wiring.crashPoints } : {}),
+    ...changes,
   });
   const orders = createOrdersModule({
     catalog: { forScope: (scope) => (scope as AppScope).catalog, stockReservations: catalog.stockReservations },

@@ -1,7 +1,7 @@
 import type { ShapeName } from './shapes.ts';
 
 /** The servers `npm run bench` measures side by side (issue 11). */
-export type ContestantId = 'R' | 'O' | 'Obase' | 'Obare' | 'A' | 'A+' | 'M' | 'P';
+export type ContestantId = 'R' | 'O' | 'Oc' | 'Obase' | 'Obare' | 'A' | 'A+' | 'M' | 'P';
 
 /** How a contestant is described in the report, what it runs and which shapes it answers. */
 export interface ContestantInfo {
@@ -21,13 +21,19 @@ export const CONTESTANTS: Record<ContestantId, ContestantInfo> = {
   },
   O: {
     label: 'O as shipped',
-    description: 'Ordergraph in its production configuration: NODE_ENV=production, spans exported over OTLP at the production sampling default (10 % of traces, and every failed or slow one; docs/adr/0009), metrics, the info access log, rate limits',
+    description: 'Ordergraph in its production configuration: NODE_ENV=production, spans exported over OTLP at the production sampling default (10 % of traces, and every failed or slow one; docs/adr/0009), metrics, the info access log, rate limits; the response cache off (RESPONSE_CACHE=false), so every request runs the uncached path the peers run',
     script: undefined,
     shapes: ['S1', 'S2', 'S3'],
   },
+  Oc: {
+    label: 'O cached',
+    description: 'O with the response cache on (its default, docs/adr/0015): after the warm-up, S1 and S2 requests are mostly cache hits (hit ratio reported)',
+    script: undefined,
+    shapes: ['S1', 'S2'],
+  },
   Obase: {
     label: 'O before',
-    description: 'Ordergraph as shipped, from the checkout at BENCH_BASE_ROOT (an earlier commit, e.g. a `git worktree`), run side by side with O for before/after ratios; only when BENCH_BASE_ROOT is set',
+    description: 'O (response cache off), from the checkout at BENCH_BASE_ROOT (an earlier commit, e.g. a `git worktree`), run side by side with O for before/after ratios; only when BENCH_BASE_ROOT is set',
     script: undefined,
     shapes: ['S1', 'S2', 'S3'],
   },
@@ -73,6 +79,7 @@ export const BARE_ENV: Readonly<Record<string, string>> = {
   // the log level is its only switch, so warn also drops any other info line (none per request).
   LOG_LEVEL: 'warn',
   RATE_LIMITS: 'false',
+  RESPONSE_CACHE: 'false',
 };
 
 /** One production feature of O turned off, for the ablation (BENCH_ABLATION=true). */

@@ -22,6 +22,8 @@ export interface BenchRun {
   /** Good responses per second. */
   rps: number;
   latency: { mean: number; p50: number; p90: number; p99: number; max: number };
+  /** Good responses served from the response cache (Oc; 0 for every other contestant). */
+  cacheHits?: number;
   /** Server process CPU (user + system, /proc) per good response, and in cores over the run. */
   cpuMsPerRequest: number;
   serverCores: number;
@@ -82,10 +84,19 @@ export interface Report {
   runs: BenchRun[];
   /** O with one feature off at a time; variants run side by side in `batches` (database connections), each batch `rounds` rounds with O. */
   ablation: { rounds: number; batches: number; variants: AblationVariant[]; skipped: { id: string; why: string }[]; runs: BenchRun[] } | null;
+  /** The response cache's invalidation cost (issue 15): ms from a change's commit to the first read on another instance showing it. */
+  cacheInvalidation: CacheInvalidationRecord | null;
   profiles: ProfileRecord[];
   loadAverage: { start: number[]; end: number[] };
   durationSeconds: number;
   otlpExports: number;
+}
+
+/** One invalidation measurement: per kind of change, latencies in ms over `samples` changes. */
+export interface CacheInvalidationRecord {
+  /** How the instances were set up (two O cached processes, shared database and Redis). */
+  readonly setup: string;
+  readonly kinds: readonly { kind: string; samples: number; p50: number; p99: number; max: number; staleReadsAfterCommit: number }[];
 }
 
 /** Median, min and max of a list. */
@@ -157,6 +168,7 @@ export const TARGETS: readonly Target[] = [
   { label: 'S2: O ≥ 0.7 P', shape: 'S2', a: 'O', b: 'P', atLeast: 0.7 },
   { label: 'S1: production features together cost ≤ 25 % of O bare (O/O bare ≥ 0.75)', shape: 'S1', a: 'O', b: 'Obare', atLeast: 0.75 },
   { label: 'S1: tracing alone costs ≤ 10 % (O / O without tracing ≥ 0.90, ablation)', shape: 'S1', a: 'O', b: 'tracing', atLeast: 0.9, ablation: true },
+  { label: 'S1 (issue 15): a cache hit ≥ 10 × the uncached request (O cached / O ≥ 10)', shape: 'S1', a: 'Oc', b: 'O', atLeast: 10 },
 ];
 
 /** The ratio columns of the report, in order. */
@@ -168,11 +180,13 @@ const RATIO_COLUMNS: [string, string][] = [
   ['Obare', 'R'],
   ['O', 'Obare'],
   ['O', 'A'],
+  // The response cache: O cached (hits after the warm-up) against the uncached O, same rounds (issue 15).
+  ['Oc', 'O'],
   // Before/after: O against the same server from an earlier checkout (BENCH_BASE_ROOT), same rounds.
   ['O', 'Obase'],
 ];
 
-const short = (who: string) => (who === 'Obare' ? 'O bare' : who === 'Obase' ? 'O before' : who);
+const short = (who: string) => (who === 'Obare' ? 'O bare' : who === 'Obase' ? 'O before' : who === 'Oc' ? 'O cached' : who);
 const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en') : '—');
 const pct = (x: number, digits = 0) => (Number.isFinite(x) ? `${(100 * x).toFixed(digits)} %` : '—');
@@ -335,6 +349,38 @@ function generatorLines(report: Report): string[] {
   return lines;
 }
 
+/** The response cache section (issue 15): hit ratio, hit throughput against the uncached O, SQL on a hit, invalidation cost. */
+function cacheLines(report: Report): string[] {
+  const cached = report.runs.filter((r) => r.contestant === 'Oc');
+  if (!cached.length && !report.cacheInvalidation) return [];
+  const out = [
+    '### Response cache (issue 15)',
+    '',
+    'O cached is O with the response cache on (its default); O runs with `RESPONSE_CACHE=false`. Both in the same interleaved rounds, the same request variants (S1: 1 of the pre-generated orders, each read by its owner; S2: 1 of the pre-generated admin pages). Hit ratio: responses saying `extensions.responseCache.hit`, of all good responses of O cached in the measured runs.',
+    '',
+    '| Shape | O cached req/s | O req/s | O cached / O (per round) | hit ratio | SQL statements on a hit | server CPU ms / request, O cached vs O |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const shape of report.settings.shapes.filter((s) => s !== 'S3')) {
+    const runs = cached.filter((r) => r.shape === shape && runValid(r));
+    const plain = report.runs.filter((r) => r.shape === shape && r.contestant === 'O' && runValid(r));
+    if (!runs.length) continue;
+    const good = runs.reduce((n, r) => n + r.good, 0);
+    const hits = runs.reduce((n, r) => n + (r.cacheHits ?? 0), 0);
+    const statements = report.statements.find((x) => x.shape === shape && x.contestant === 'Oc');
+    out.push(
+      `| ${shape} | ${int(spread(runs.map((r) => r.rps)).median)} | ${int(spread(plain.map((r) => r.rps)).median)} | ${fs(spread(ratios(report.runs, shape, 'Oc', 'O')))} | ${pct(hits / Math.max(1, good), 1)} | ${statements ? `${f(statements.perRequest, 1)} (max ${statements.max})` : '—'} | ${f(spread(runs.map((r) => r.cpuMsPerRequest)).median, 3)} vs ${f(spread(plain.map((r) => r.cpuMsPerRequest)).median, 3)} |`,
+    );
+  }
+  const inv = report.cacheInvalidation;
+  if (inv) {
+    out.push('', `Invalidation cost: ${inv.setup}`, '', '| Change | samples | p50 ms | p99 ms | max ms | reads on the other instance still stale after the writer\'s response |', '|---|---|---|---|---|---|');
+    for (const k of inv.kinds) out.push(`| ${k.kind} | ${k.samples} | ${f(k.p50, 1)} | ${f(k.p99, 1)} | ${f(k.max, 1)} | ${k.staleReadsAfterCommit} |`);
+  }
+  out.push('');
+  return out;
+}
+
 function renderMarkdown(report: Report, rawFile: string): string {
   const { settings, machine, database } = report;
   const out: string[] = [];
@@ -391,6 +437,7 @@ function renderMarkdown(report: Report, rawFile: string): string {
   const s3 = spread(ratios(report.runs, 'S3', 'O', 'R'));
   if (s3.n) out.push(`| S3 (no target; after the data-layer issue): O/R | ${f(s3.median)} (${f(s3.min)}–${f(s3.max)}) over ${s3.n} rounds | reported |`);
   out.push('', '![Throughput per contestant relative to R](results/requests.svg)', '');
+  out.push(...cacheLines(report));
 
   out.push(
     '### Per contestant (medians over rounds; min–max in brackets; absolute values indicative only)',

@@ -38,6 +38,8 @@ export interface WrkResult {
   readonly non2xx: number;
   /** 2xx responses without the success marker or with `"errors"` (0 when bodies are not checked). */
   readonly badBodies: number;
+  /** Good responses that say they were served from the response cache (`"hit":true` in `extensions.responseCache`). */
+  readonly cacheHits: number;
   /** Socket-level failures as wrk counts them. */
   readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
   /** The first failed response (status and the start of its body), if any. */
@@ -144,6 +146,7 @@ function init(args)
   non2xx = 0
   bad_bodies = 0
   good = 0
+  cache_hits = 0
   first_error = ""
   counter = 0
   math.randomseed(tid * 7919 + os.time())
@@ -174,6 +177,8 @@ function response(status, headers, body)
     if first_error == "" then first_error = status .. " " .. string.sub(body or "", 1, 300) end
   else
     good = good + 1
+    -- Ordergraph's response cache says so in extensions.responseCache (src/graphql/response-cache.ts).
+    if string.find(body, '"hit":true', 1, true) then cache_hits = cache_hits + 1 end
   end
 end
 
@@ -183,8 +188,9 @@ local function json_string(s)
 end
 
 function done(summary, latency, requests)
-  local n, b, g, first = 0, 0, 0, ""
+  local n, b, g, h, first = 0, 0, 0, 0, ""
   for _, thread in ipairs(threads) do
+    h = h + thread:get("cache_hits")
     n = n + thread:get("non2xx")
     b = b + thread:get("bad_bodies")
     g = g + thread:get("good")
@@ -192,8 +198,8 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format('WRK_JSON {"responses":%d,"good":%d,"non2xx":%d,"badBodies":%d,"durationUs":%d,' ..
-    '"connect":%d,"read":%d,"write":%d,"timeout":%d,"meanUs":%.1f,"p50Us":%d,"p90Us":%d,"p99Us":%d,"maxUs":%d,"firstError":%s}\\n',
-    summary.requests, g, n, b, summary.duration, e.connect, e.read, e.write, e.timeout,
+    '"cacheHits":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"meanUs":%.1f,"p50Us":%d,"p90Us":%d,"p99Us":%d,"maxUs":%d,"firstError":%s}\\n',
+    summary.requests, g, n, b, summary.duration, h, e.connect, e.read, e.write, e.timeout,
     latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, json_string(first)))
 end
 `;
@@ -230,6 +236,7 @@ export async function runWrk(options: { url: string; script: string; seconds: nu
     good: r.good!,
     non2xx: r.non2xx!,
     badBodies: r.badBodies!,
+    cacheHits: r.cacheHits ?? 0,
     socketErrors: { connect: r.connect!, read: r.read!, write: r.write!, timeout: r.timeout! },
     firstError: r.firstError || undefined,
     seconds: r.durationUs! / 1e6,

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -6,7 +7,9 @@ import type { Config } from '../config.ts';
 import { releaseSubscriptionContext, type GraphQLContext } from '../graphql/context.ts';
 import { useRequestDeadline } from '../graphql/security/request-deadline.ts';
 import type { Security } from '../graphql/security/index.ts';
-import { createGraphQLServer, requestIdOf, type ContextFactory } from '../graphql/server.ts';
+import { createGraphQLServer, requestIdOf, requestIdOfNode, type ContextFactory } from '../graphql/server.ts';
+import { withCacheFront } from '../graphql/response-cache-front.ts';
+import type { ResponseCache } from '../graphql/response-cache.ts';
 import { paymentWebhookPlugin } from '../http/payment-webhooks.ts';
 import type { Logger } from '../platform/logger.ts';
 import { systemContext } from '../platform/op-context.ts';
@@ -29,8 +32,8 @@ export interface ServeDeps {
   readonly health: Health;
   readonly metrics: Metrics;
   readonly cleanups: (() => Promise<void>)[];
-  /** The response cache's plugin (docs/adr/0015); absent when RESPONSE_CACHE=false. */
-  readonly responseCache?: Plugin<Record<string, unknown>> | undefined;
+  /** The response cache (docs/adr/0015): its plugin and its hit path in front of yoga; absent when RESPONSE_CACHE=false. */
+  readonly responseCache?: ResponseCache | undefined;
 }
 
 /**
@@ -71,8 +74,9 @@ export async function serve(config: Config, deps: ServeDeps) {
     ...security.plugins,
     // After the cost limits, whose execute hook runs first: a hit is charged like any query. It
     // wraps the execute function graphql-jit set (yoga's plugins come before these), so a miss runs jit.
-    ...(deps.responseCache ? [deps.responseCache] : []),
+    ...(deps.responseCache ? [deps.responseCache.plugin] : []),
   ];
+  const cache = deps.responseCache;
   const { yoga, server, wss, handOff } = createGraphQLServer({
     plugins,
     schema: deps.schema,
@@ -85,6 +89,23 @@ export async function serve(config: Config, deps: ServeDeps) {
     onSlowConsumerClose: metrics.webSocketSlowConsumerClosed,
     sseShutdown: { signal: shuttingDown.signal, reconnectSpreadMs: config.shutdownReconnectSpreadMs },
     logger,
+    // Hits of plain JSON queries are answered before yoga's pipeline, charged like any operation.
+    ...(cache
+      ? {
+          front: (next: RequestListener) =>
+            withCacheFront(next, {
+              path: '/graphql',
+              maxBodyBytes: config.security.maxBodyBytes,
+              verifyToken: deps.authenticate,
+              lookup: (params, viewer) => cache.lookup(params, viewer),
+              charge: security.chargeCost,
+              clientAddress: security.transport.clientAddressOfUpgrade,
+              requestId: requestIdOfNode,
+              logger,
+              onHit: metrics.responseCacheFrontHit,
+            }),
+        }
+      : {}),
   });
   const drain = createHttpDrain(server, wss, logger, handOff);
   metrics.sources.openWebSockets = () => wss.clients.size;

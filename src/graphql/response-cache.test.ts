@@ -1,7 +1,7 @@
 import { buildSchema, parse, type GraphQLSchema } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { inertChangeFeed } from '../platform/change-feed.ts';
+import { eventTargetChangeFeed, inertChangeFeed } from '../platform/change-feed.ts';
 import type { Viewer } from '../platform/op-context.ts';
 import { createResponseCache, createTaggedCache, documentFacts, entityTag, globalIdOf, listTag, stableJson, tagsOf } from './response-cache.ts';
 
@@ -78,6 +78,35 @@ describe('tags of committed changes', () => {
     expect(tagsOf({ kind: 'product', productId: PRODUCT_ID })).toEqual([entityTag('Product', PRODUCT_ID), 'ProductList']);
     // The library records ids as the schema shows them: Relay global ids.
     expect(entityTag('Product', PRODUCT_ID)).toBe(`Product:${Buffer.from(`Product:${PRODUCT_ID}`).toString('base64')}`);
+  });
+
+  it('names only the order for a payment write (a payment is reached through its order)', () => {
+    expect(tagsOf({ kind: 'payment', orderId: ORDER_ID })).toEqual([entityTag('Order', ORDER_ID)]);
+  });
+});
+
+describe('an answer holding a payment', () => {
+  let status = 'SUCCEEDED';
+  const schema = createSchema({
+    typeDefs: 'type Payment { status: String! } type Order { id: ID! payment: Payment } type Query { order: Order }',
+    resolvers: { Query: { order: () => ({ id: globalIdOf('Order', ORDER_ID), payment: { status } }) } },
+  });
+  const changes = eventTargetChangeFeed(new EventTarget());
+  const responseCache = createResponseCache({ schema, ttlMs: 60_000, maxEntries: 100, verifyToken: async () => undefined, changes });
+  const yoga = createYoga({ schema: schema as GraphQLSchema, plugins: [responseCache.plugin], context: () => ({ op: {} }) });
+  const post = async (query: string) =>
+    (await (await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })).json()) as {
+      data?: { order: { payment: { status: string } } };
+      extensions?: { responseCache?: { hit?: boolean } };
+    };
+
+  it('is cached, even without the order’s id selected, and forgotten when its order’s payment changes', async () => {
+    const query = '{ order { payment { status } } }';
+    expect((await post(query)).extensions?.responseCache?.hit).toBe(false);
+    expect(await post(query)).toMatchObject({ data: { order: { payment: { status: 'SUCCEEDED' } } }, extensions: { responseCache: { hit: true } } });
+    status = 'REFUNDED';
+    changes.publish([{ kind: 'payment', orderId: ORDER_ID }]);
+    expect(await post(query)).toMatchObject({ data: { order: { payment: { status: 'REFUNDED' } } }, extensions: { responseCache: { hit: false } } });
   });
 });
 

@@ -44,6 +44,8 @@ export interface ResponseCacheOptions {
   readonly changes: ChangeFeed;
   /** A monotonic clock in ms (tests); default `performance.now`. */
   readonly now?: () => number;
+  /** The cost points a request's operation was charged (security/operation-limits.ts), stored with its answer. */
+  readonly pointsOf?: (context: object) => number | undefined;
 }
 
 /** Whose data a cached result is: `admin`, `customer:<id>`, or `public` (anonymous, and the catalog for every non-admin). */
@@ -51,10 +53,10 @@ export type CacheScope = 'admin' | 'public' | `customer:${string}`;
 
 /**
  * Types whose changes no committed-change signal reports: a result containing one is never
- * cached. Payment: refunds and reconciliation write payments in transactions of their own,
- * without an order log entry, so no instance would hear of them.
+ * cached. None today: Payment, the last one, is covered by the payments module's `payment`
+ * changes (tagged as its order, the only way to reach a payment).
  */
-export const UNCACHED_TYPES: readonly string[] = ['Payment'];
+export const UNCACHED_TYPES: readonly string[] = [];
 
 /** Root fields of the public catalog: a query made only of them reads nothing viewer-dependent (Product has no such field). */
 const CATALOG_ROOT_FIELDS = new Set(['product', 'products', '__typename']);
@@ -82,7 +84,15 @@ interface RequestFacts {
   readonly startedAt: number;
   /** Tags the library cannot collect: lists, and the ids asked for. */
   readonly tags: readonly string[];
+  /** The cost points the request was charged, read when its answer is stored (see {@link CHARGED_POINTS}). */
+  readonly points?: () => number | undefined;
 }
+
+/**
+ * Where a stored answer keeps the cost points its operation was charged, for hits answered before
+ * the cost limits run (src/graphql/response-cache-front.ts). A symbol: never serialised.
+ */
+export const CHARGED_POINTS = Symbol('ordergraph.chargedPoints');
 
 /** The global id the schema gives `typename`'s object `id` (a Relay id: base64 of `Typename:uuid`). */
 export const globalIdOf = (typename: string, id: string): string => encodeGlobalID(typename, id);
@@ -104,6 +114,11 @@ export function tagsOf(change: CommittedChange): string[] {
       return [entityTag('Product', change.productId), listTag('Product', 'public')];
     case 'customer':
       return [entityTag('Customer', change.customerId), listTag('Customer', 'admin')];
+    case 'payment':
+      // A Payment has no id and is reached only through `Order.payment`, so every answer holding
+      // one holds its order (the library selects the order's id even when the query does not).
+      // No list tag: no list is filtered or ordered by anything of the payment.
+      return [entityTag('Order', change.orderId)];
   }
 }
 
@@ -261,7 +276,10 @@ export function createTaggedCache(options: { readonly maxEntries: number; readon
           const records: { typename: string; id?: string | number }[] = [...entities, ...facts.tags.map((tag) => ({ typename: tag }))];
           const tags = records.map((r) => (r.id === undefined ? r.typename : `${r.typename}:${r.id}`));
           if (stale(facts.startedAt, tags)) return;
-          return inner.set(key, { data: (result as ExecutionResult).data ?? null }, records, ttl);
+          const points = facts.points?.();
+          const data = (result as ExecutionResult).data ?? null;
+          const stored = points === undefined ? { data } : { data, [CHARGED_POINTS]: points };
+          return inner.set(key, stored as ExecutionResult, records, ttl);
         },
         invalidate: (entities) => inner.invalidate(entities),
       };
@@ -295,10 +313,14 @@ export interface ResponseCache {
   close(): void;
   /**
    * The stored answer (data only) the plugin would serve `viewer` for these parameters, found by
-   * the same key; undefined on a miss and for anything never cached (not a query, a document that
+   * the same key, with the cost points its operation was charged when it was stored (undefined
+   * when nothing was charged: rate limits off); undefined on a miss and for anything never cached (not a query, a document that
    * does not parse or is longer than 4,096 characters). For a hit path in front of yoga.
    */
-  lookup(params: { readonly query: string; readonly variables?: Readonly<Record<string, unknown>> | undefined; readonly operationName?: string | undefined }, viewer: Viewer): Promise<{ readonly data: unknown } | undefined>;
+  lookup(
+    params: { readonly query: string; readonly variables?: Readonly<Record<string, unknown>> | undefined; readonly operationName?: string | undefined },
+    viewer: Viewer,
+  ): Promise<{ readonly data: unknown; readonly points: number | undefined } | undefined>;
 }
 
 /**
@@ -345,7 +367,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   // yoga's own lookups (If-None-Match, onParams) never run, as `enabled` is false there. A request
   // without facts (none reaches here) would get a view that never stores.
   const unknown: RequestFacts = { startedAt: -Infinity, tags: [] };
-  const perRequest = Object.assign((context: object) => cache.forRequest(requests.get(context) ?? unknown), cache.forRequest(unknown));
+  const perRequest = Object.assign((context: object) => {
+    const facts = requests.get(context);
+    return cache.forRequest(facts && options.pointsOf ? { ...facts, points: () => options.pointsOf!(context) } : (facts ?? unknown));
+  }, cache.forRequest(unknown));
 
   const plugin = useResponseCache<Record<string, unknown>>({
     cache: perRequest as unknown as Cache,
@@ -389,8 +414,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     async lookup(params, viewer) {
       const { key, scope, facts } = await keyOf(params.query, params.operationName, params.variables, scopeOfViewer(viewer));
       if (!scope || !facts?.query) return undefined;
-      const entry = await cache.forRequest(unknown).get(key);
-      return entry ? { data: entry.data } : undefined;
+      const entry = (await cache.forRequest(unknown).get(key)) as { data: unknown; [CHARGED_POINTS]?: number } | undefined | null;
+      return entry ? { data: entry.data, points: entry[CHARGED_POINTS] } : undefined;
     },
   };
 }

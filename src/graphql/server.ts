@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { Context, SubscribePayload } from 'graphql-ws';
@@ -61,6 +61,8 @@ export interface GraphQLServerOptions {
   readonly onSlowConsumerClose?: () => void;
   /** The instance's shutdown: open SSE streams are then handed off (`retry:` delay, no `complete`; src/graphql/sse-stream.ts). */
   readonly sseShutdown?: SseShutdown;
+  /** A request handler put in front of yoga's, which it calls for what it does not answer (the response cache's hit path). */
+  readonly front?: (yoga: RequestListener) => RequestListener;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -79,6 +81,12 @@ export function requestIdOf(request: Request): string {
     requestIds.set(request, id);
   }
   return id;
+}
+
+/** {@link requestIdOf} for a request answered before yoga sees it (the same rule: a well-formed header, else a fresh UUID). */
+export function requestIdOfNode(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
 }
 
 /** Returns the request id to the caller on every response, so a client can quote it. */
@@ -139,7 +147,7 @@ const unauthenticated = () =>
  */
 export function createGraphQLServer(options: GraphQLServerOptions): { yoga: Yoga; server: Server; wss: WebSocketServer; handOff: WsLifecycle['handOff'] } {
   const yoga = createYogaServer(options);
-  const server = createServer(yoga);
+  const server = createServer(options.front ? options.front(yoga as RequestListener) : yoga);
   const { wss, handOff } = serveGraphQLOverWebSocket(yoga, server, options);
   return { yoga, server, wss, handOff };
 }

@@ -3,12 +3,15 @@ import type { DoorbellTransport } from './doorbell.ts';
 /**
  * What a committed write changed, in domain terms (internal UUIDs): what caches of reads (the
  * response cache, ADR 0015) must forget. `stockMoved`: products whose stock the order's
- * transaction reserved or released (placing it; a decline or a cancel).
+ * transaction reserved or released (placing it; a decline or a cancel). `payment`: the payment of
+ * order `orderId` changed without an order log entry (a refund, reconciliation, a provider event,
+ * a charge attempt noted); the order itself did not.
  */
 export type CommittedChange =
   | { readonly kind: 'order'; readonly orderId: string; readonly customerId: string; readonly stockMoved: readonly string[] }
   | { readonly kind: 'product'; readonly productId: string }
-  | { readonly kind: 'customer'; readonly customerId: string };
+  | { readonly kind: 'customer'; readonly customerId: string }
+  | { readonly kind: 'payment'; readonly orderId: string };
 
 /** Hears committed changes; `onGap` when some may have been missed (everything derived must go). */
 export interface ChangeListener {

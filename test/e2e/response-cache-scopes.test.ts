@@ -6,8 +6,8 @@ import { eventually } from '../support/eventually.ts';
 
 // Who gets which cached answer (issue 15, docs/adr/0015): a customer's entries only that customer,
 // admins their own, the public catalog shared by every non-admin; mutations, subscriptions and
-// graphql-ws operations are never cached, nor answers holding a type no change signal covers
-// (Payment); RESPONSE_CACHE=false leaves responses as they were.
+// graphql-ws operations are never cached; answers holding a payment are, in the order owner's
+// scope only; RESPONSE_CACHE=false leaves responses as they were.
 
 interface Answer<T = Record<string, unknown>> {
   readonly data?: T;
@@ -121,13 +121,16 @@ describe('response cache scopes: no viewer ever gets another viewer’s cached a
     }
   });
 
-  it('does not cache an answer holding a Payment (its changes have no committed-change signal)', async () => {
+  it('caches an answer holding a Payment for its order’s owner, and never gives it to another customer', async () => {
     const placed = await gql<{ placeOrder: { order: { id: string } } }>(PLACE, { input: { idempotencyKey: crypto.randomUUID(), lines: [{ productId, quantity: 1 }] } }, tokens.basic);
-    const query = 'query($id: ID!) { order(id: $id) { id payment { status } } }';
+    const orderId = placed.data!.placeOrder.order.id;
+    const query = 'query($id: ID!) { order(id: $id) { id payment { status providerReference } } }';
+    const owned = await untilHit(query, { id: orderId }, tokens.basic);
+    expect(owned.data).toMatchObject({ order: { id: orderId, payment: { status: 'SUCCEEDED' } } });
+    // Another customer gets (and then has cached) an answer of their own: no such order.
     for (let i = 0; i < 2; i += 1) {
-      const answer = await gql(query, { id: placed.data!.placeOrder.order.id }, tokens.basic);
-      expect(answer.data).toMatchObject({ order: { payment: { status: 'SUCCEEDED' } } });
-      expect(answer.extensions?.responseCache).toMatchObject({ hit: false, didCache: false });
+      const other = await gql(query, { id: orderId }, tokens.premium);
+      expect(other.data, JSON.stringify(other)).toEqual({ order: null });
     }
   });
 

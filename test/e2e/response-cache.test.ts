@@ -3,6 +3,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { signWebhook } from '../../src/modules/payments/module.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { eventually } from '../support/eventually.ts';
 import { TEST_REDIS_URL } from '../support/redis.ts';
@@ -10,8 +11,8 @@ import { createStatementCounter } from '../support/statement-counter.ts';
 
 // The response cache (issue 15, docs/adr/0015) on two instances sharing one database and one
 // Redis: reads are cached per viewer scope, and every committed change (the order log, the
-// catalog's and customers' writes over Redis pub/sub) makes the entries that contain it go, on
-// both instances.
+// catalog's, customers' and payments' writes over Redis pub/sub) makes the entries that contain it
+// go, on both instances.
 
 interface Answer<T = Record<string, unknown>> {
   readonly data?: T;
@@ -24,6 +25,7 @@ let b: { url: string; stop: () => Promise<void> };
 const counter = createStatementCounter();
 const tokens: Record<'admin' | 'basic' | 'premium', string> = { admin: '', basic: '', premium: '' };
 let productIds: string[] = [];
+const WEBHOOK_SECRET = 'whsec_test_response_cache';
 
 /** One operation over HTTP against `url` (instance A's or B's), as `token`'s viewer. */
 async function gql<T = Record<string, unknown>>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Answer<T>> {
@@ -63,7 +65,7 @@ const stockOf = (answer: Answer<{ products: { edges: { node: { id: string; stock
 
 beforeAll(async () => {
   counter.install();
-  a = await startTestApp({ env: { REDIS_URL: TEST_REDIS_URL } });
+  a = await startTestApp({ env: { REDIS_URL: TEST_REDIS_URL, PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET } });
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: a.db.url,
@@ -167,6 +169,64 @@ describe('cached reads are invalidated by committed changes on every instance', 
       return measured;
     }, { what: 'a cache hit' });
     expect(hit.statements, hit.texts.join('\n')).toBe(0);
+  });
+});
+
+describe('cached answers holding a payment are invalidated by the payments module’s own writes', () => {
+  const PAYMENT = 'query CachedPayment($id: ID!) { order(id: $id) { id status version payment { status attempts providerReference refundedAt } } }';
+  type PaymentAnswer = { order: { status: string; version: number; payment: { status: string; attempts: number; providerReference: string; refundedAt: string | null } } };
+
+  /** Posts a provider event to instance A's webhook, signed as the provider does. */
+  async function deliver(event: unknown): Promise<Response> {
+    const raw = JSON.stringify(event);
+    return fetch(a.running.url.replace('/graphql', '/webhooks/payments'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'payment-signature': signWebhook(raw, WEBHOOK_SECRET, Math.floor(Date.now() / 1_000)) },
+      body: raw,
+    });
+  }
+
+  it('shows a refund the provider reports for a shipped order (no order change, no log entry) in the next read on both instances', async () => {
+    const orderId = await placeOrder(a.running.url, tokens.basic);
+    const shipped = await gql<{ updateOrderStatus: { __typename: string } }>(a.running.url, SHIP, { input: { orderId, status: 'SHIPPED', expectedVersion: 2 } }, tokens.admin);
+    expect(shipped.data?.updateOrderStatus.__typename, JSON.stringify(shipped)).toBe('UpdateOrderStatusSuccess');
+    // Each instance serves the shipped order with its charge from its cache (B once its log reader heard of the shipment).
+    let charged: PaymentAnswer['order'] | undefined;
+    for (const url of [a.running.url, b.url]) {
+      charged = await eventually(async () => {
+        const answer = await gql<PaymentAnswer>(url, PAYMENT, { id: orderId }, tokens.basic);
+        expect(answer.data?.order).toMatchObject({ status: 'SHIPPED', version: 3, payment: { status: 'SUCCEEDED', attempts: 1, refundedAt: null } });
+        expect(answer.extensions?.responseCache?.hit).toBe(true);
+        return answer.data!.order;
+      }, { what: `a cached SHIPPED order with its charge on ${url}` });
+    }
+
+    const uuid = Buffer.from(orderId, 'base64').toString('utf8').slice('Order:'.length);
+    const refunded = await deliver({
+      id: `evt_${crypto.randomUUID()}`,
+      type: 'charge.refunded',
+      data: { object: { id: charged!.payment.providerReference, idempotency_key: `order_${uuid}_charge`, refund: `re_${uuid.slice(0, 8)}` } },
+    });
+    expect(refunded.status).toBe(200);
+    expect(await refunded.json()).toEqual({ received: true, duplicate: false });
+
+    // The order did not move (a SHIPPED order stays shipped), so only the payments module's publish can say so.
+    const here = await gql<PaymentAnswer>(a.running.url, PAYMENT, { id: orderId }, tokens.basic);
+    expect(here.extensions?.responseCache?.hit).toBe(false);
+    expect(here.data?.order).toMatchObject({ status: 'SHIPPED', version: 3, payment: { status: 'REFUNDED', attempts: 1 } });
+    expect(here.data?.order.payment.refundedAt).not.toBeNull();
+    await eventually(async () => {
+      const there = await gql<PaymentAnswer>(b.url, PAYMENT, { id: orderId }, tokens.basic);
+      expect(there.data?.order).toMatchObject({ status: 'SHIPPED', version: 3, payment: { status: 'REFUNDED' } });
+    }, { what: 'instance B to read the refund' });
+  });
+
+  it('caches an admin’s orders page with each order’s payment status', async () => {
+    const PAGE = 'query PaymentsPage { orders(first: 5) { edges { node { id payment { status } } } } }';
+    const orderId = await placeOrder(a.running.url, tokens.premium);
+    // Newest first: the order just placed leads the page.
+    const hit = await untilHit<{ orders: { edges: { node: { id: string; payment: { status: string } | null } }[] } }>(a.running.url, PAGE, {}, tokens.admin);
+    expect(hit.data!.orders.edges[0]?.node).toEqual({ id: orderId, payment: { status: 'SUCCEEDED' } });
   });
 });
 

@@ -10,7 +10,8 @@ const counter = createStatementCounter();
 
 beforeAll(async () => {
   counter.install();
-  app = await startTestApp({ env: { ORDER_LOG_POLL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000' } });
+  // The statements of executions, not of cache hits: the same page is read more than once.
+  app = await startTestApp({ env: { ORDER_LOG_POLL_MS: '60000', RECONCILER_INTERVAL_MS: '3600000', RESPONSE_CACHE: 'false' } });
   const tokens = await Promise.all((['basic', 'premium', 'enterprise'] as const).map((who) => app.demoToken(who)));
   const admin = await app.demoToken('admin');
   const productIds: string[] = [];

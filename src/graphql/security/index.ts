@@ -18,8 +18,8 @@ import { useRequestIdOnMaskedErrors } from './masking.ts';
 import { useOperationLimits } from './operation-limits.ts';
 import { useStringLengthLimit } from './string-limit.ts';
 import { createThrottle, type Throttle } from './rate-limit.ts';
-import { createCostBudgets, type TierOf } from './cost-budget.ts';
-import { anonymous } from '../../platform/op-context.ts';
+import { createCostBudgets, type BudgetCharge, type TierOf } from './cost-budget.ts';
+import { anonymous, type Viewer } from '../../platform/op-context.ts';
 import { TRUSTED_DOCUMENT_PARAMS, loadTrustedDocuments, useTrustedDocuments, type TrustedDocuments } from './trusted-documents.ts';
 
 export type { ClientInfo } from './identity.ts';
@@ -71,6 +71,12 @@ export interface Security {
    * anonymous caller). Undefined when rate limiting is off or the caller is internal.
    */
   signInThrottleFor(op: OpContext, client: ClientInfo | undefined): (() => Promise<{ retryAfterSeconds: number } | undefined>) | undefined;
+  /**
+   * Charges `points` to the cost budget of `viewer` (or of the client `address` when anonymous),
+   * as the cost limits charge an operation before it runs: for answers served before they run (the
+   * response cache's hit path). Undefined when rate limiting is off.
+   */
+  readonly chargeCost: ((viewer: Viewer, address: string, points: number) => Promise<BudgetCharge | undefined>) | undefined;
 }
 
 /**
@@ -143,6 +149,7 @@ export async function createSecurity(config: Config, deps: { redis?: Redis | und
       clientAddressOfUpgrade: (request) =>
         addressFrom({ get: (name) => (request.headers[name] === undefined ? null : [request.headers[name]].flat().join(',')) }, request.socket.remoteAddress, settings.trustProxyHops),
     },
+    chargeCost: throttles ? (viewer, address, points) => throttles.cost.charge(identityOf(viewer, address), viewer, points) : undefined,
     signInThrottleFor(op, client) {
       if (!signIn || op.viewer.kind === 'system') return undefined;
       const identity = identityOf(op.viewer, client?.address ?? 'unknown');

@@ -108,6 +108,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
         return { error: rateLimitedError(tooMany.retryAfterSeconds, 'orders'), cost: charge && { ...charge.report, remaining: charge.report.remaining + points } };
       }
     }
+    if (charge) charged.set(args.contextValue as object, points);
     return { cost: charge?.report };
   };
 
@@ -132,6 +133,16 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
     },
   };
 }
+
+/** Points charged to each operation's budget, by its context (read by the response cache, stored with the answer). */
+const charged = new WeakMap<object, number>();
+
+/**
+ * The cost points the operation of `context` was charged (its bound cost, at least 1), so that a
+ * later answer of the same stored result can be charged the same; undefined when nothing was
+ * charged (rate limits off, a system viewer, not yet checked).
+ */
+export const chargedPointsOf = (context: object): number | undefined => charged.get(context);
 
 /** `result` with `extensions.cost` (none added when `cost` is undefined: rate limits off, a system viewer). */
 function withCost(result: ExecutionResult, cost: CostReport | undefined): ExecutionResult {

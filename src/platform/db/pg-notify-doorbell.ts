@@ -31,6 +31,11 @@ export class PgNotifyDoorbell implements DoorbellTransport {
    */
   readonly #scope = new AsyncResource('ordergraph.doorbell');
   #client: pg.Client | undefined;
+  /**
+   * The last statement sent on the connection: each waits for the one before, since pg deprecates
+   * (and warns on stderr about) a query sent while another is running on the same client.
+   */
+  #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
   #embedded = false;
   #down = false;
@@ -53,14 +58,14 @@ export class PgNotifyDoorbell implements DoorbellTransport {
     let set = this.#listeners.get(channel);
     if (!set) {
       this.#listeners.set(channel, (set = new Set()));
-      this.#client?.query(`listen ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
+      void this.#query(`listen ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
     }
     const listeners = set.add(onRing);
     return () => {
       listeners.delete(onRing);
       if (listeners.size > 0 || this.#listeners.get(channel) !== listeners) return;
       this.#listeners.delete(channel);
-      this.#client?.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
+      void this.#query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
     };
   }
 
@@ -72,6 +77,14 @@ export class PgNotifyDoorbell implements DoorbellTransport {
     await client?.end().catch(() => undefined);
   }
 
+  /** Sends `sql` on the connection (`client`, default the current one) once the statement before it is done. */
+  #query(sql: string, params: unknown[] = [], client = this.#client): Promise<unknown> {
+    if (!client) return Promise.resolve();
+    const next = this.#tail.then(() => client.query(sql, params));
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
   #ringLocal(channel: string): void {
     for (const onRing of this.#listeners.get(channel) ?? []) onRing();
   }
@@ -80,8 +93,7 @@ export class PgNotifyDoorbell implements DoorbellTransport {
     const client = this.#client;
     if (!client) return;
     this.#sending.set(channel, 'one');
-    client
-      .query('select pg_notify($1, $2)', [channel, this.#self])
+    this.#query('select pg_notify($1, $2)', [channel, this.#self], client)
       .catch(() => undefined) // a lost ring: the readers' timer covers it
       .finally(() => {
         const queued = this.#sending.get(channel) === 'more';
@@ -120,6 +132,7 @@ export class PgNotifyDoorbell implements DoorbellTransport {
       this.#reconnect();
     });
     this.#client = client;
+    this.#tail = Promise.resolve();
     if (this.#down) this.#log.info('doorbell connection restored');
     this.#down = false;
     this.#attempt = 0;

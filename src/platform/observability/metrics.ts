@@ -42,6 +42,8 @@ export interface Metrics {
   orderLogRead(trigger: 'ring' | 'timer' | 'retry', rows: number): void;
   /** A graphql-ws socket was closed with 4008: its client read too slowly (WS_SEND_BUFFER_BYTES). */
   webSocketSlowConsumerClosed(): void;
+  /** A query was answered by the response cache's hit path in front of yoga (src/graphql/response-cache-front.ts). */
+  responseCacheFrontHit(): void;
 }
 
 const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
@@ -119,6 +121,12 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
     registers: [registry],
   });
 
+  const frontHits = new Counter({
+    name: 'ordergraph_response_cache_front_hits_total',
+    help: "Queries answered from the response cache before yoga's pipeline (docs/adr/0015); those hits get no operation span and are not in graphql_envelop_* metrics",
+    registers: [registry],
+  });
+
   const errorResult = createErrorResultCounter(registry);
   const prometheus = createPrometheusPlugin(registry, options.enabled, outcomes, errorResult);
   return {
@@ -138,6 +146,7 @@ export function createMetrics(options: { readonly enabled: boolean }): Metrics {
       if (rows > 0) logRows.inc({ trigger }, rows);
     },
     webSocketSlowConsumerClosed: () => slowConsumerCloses.inc(),
+    responseCacheFrontHit: () => frontHits.inc(),
   };
 }
 
