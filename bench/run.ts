@@ -383,6 +383,18 @@ function reachable(url: string): Promise<boolean> {
   });
 }
 
+/** Sends every variant of `shape` once (CONNECTIONS at a time), so that O cached holds them all. */
+async function warmCache(server: ServerProcess, shape: ShapeName): Promise<void> {
+  const started = performance.now();
+  const queue = [...variants[shape]];
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (let variant = queue.pop(); variant; variant = queue.pop()) await post(server, asRequest(variant));
+    }),
+  );
+  log(`${server.name} ${shape}: cache warmed with ${variants[shape].length} variants in ${((performance.now() - started) / 1_000).toFixed(1)} s`);
+}
+
 /** The order of `items` rotated by `by`, so that drift over time favours no one. */
 const rotate = <T>(items: readonly T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
 
@@ -445,16 +457,7 @@ try {
   log(`contestants: ${contestants.map((who) => `${who} pid ${servers[who].pid}`).join(', ')}${missing.length ? `; not run: ${missing.map((m) => `${m.contestant} (${m.why})`).join(', ')}` : ''}`);
 
   // O cached answers every variant once before any figure, so that the rounds read its hit path.
-  if (servers.Oc) {
-    for (const shape of SHAPES.filter((s) => supports('Oc', s))) {
-      const started = performance.now();
-      const queue = [...variants[shape]];
-      await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-        for (let variant = queue.pop(); variant; variant = queue.pop()) await post(servers.Oc, asRequest(variant));
-      }));
-      log(`Oc ${shape}: cache warmed with ${variants[shape].length} variants in ${((performance.now() - started) / 1_000).toFixed(1)} s`);
-    }
-  }
+  if (servers.Oc) for (const shape of SHAPES.filter((s) => supports('Oc', s))) await warmCache(servers.Oc, shape);
 
   // 1. Equality with R on sampled requests (and zero errors).
   for (const shape of SHAPES) {
@@ -588,7 +591,7 @@ try {
           return { token: variant.token, body: variant.body.replace(KEY_PLACEHOLDER, `${S3_KEY_PREFIX}invalidation-${randomUUID()}`) };
         };
         report.cacheInvalidation = await measureCacheInvalidation(
-          { writer: pair[0]!, reader: pair[1]!, adminToken, order: orderBody, productIds: products.slice(0, 50).map((p) => globalId('Product', p.id)), samples: INVALIDATION_SAMPLES, log },
+          { writer: pair[0]!, reader: pair[1]!, adminToken, order: orderBody, samples: INVALIDATION_SAMPLES, log },
           `two O cached processes (REDIS_URL set: the change feed and the doorbell over Redis), one database; ${INVALIDATION_SAMPLES} changes per kind, one at a time; latency from the writer's response (the commit is before it) to the first read on the other process that shows the change, reads back to back.`,
         );
       } finally {
@@ -660,10 +663,11 @@ try {
   if (PROFILE_DIR) {
     await mkdir(PROFILE_DIR, { recursive: true });
     const stamp = report.date.replaceAll(':', '-');
-    for (const who of ['O', 'Obare'] as const) {
+    for (const who of ['O', 'Obare', ...(contestants.includes('Oc') ? (['Oc'] as const) : [])] as const) {
       for (const shape of SHAPES.filter((s) => s === 'S1' || s === 'S2')) {
         const server = await startContestant(who, db.url, { inspect: true });
         try {
+          if (who === 'Oc') await warmCache(server, shape);
           const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(server.stderr())?.[1];
           if (!inspectorUrl) throw new Error(`no inspector URL from ${who}:\n${server.stderr()}`);
           await measure(server, who, shape, 0, WARMUP_SECONDS);

@@ -37,7 +37,7 @@ export interface BenchRun {
 export const runValid = (run: BenchRun): boolean => run.good > 0 && run.errors === 0 && !run.generator.saturated;
 
 export interface ProfileRecord {
-  contestant: 'O' | 'Obare';
+  contestant: 'O' | 'Obare' | 'Oc';
   shape: ShapeName;
   file: string;
   rps: number;
