@@ -213,6 +213,13 @@ describe('order log reader: no ring', () => {
 });
 
 /**
+ * The budget of a {@link bothInstancesDeliver} test: its waits are bounded (30 s for each side's first
+ * ring to be heard and read, then the 20 changes), and the first SUBSCRIBE or LISTEN of a loaded
+ * full run has taken over 10 s; the default 30 s test timeout cut those bounds short.
+ */
+const BOTH_INSTANCES_TIMEOUT_MS = 150_000;
+
+/**
  * Two instances, each a reader woken by its doorbell (pollMs of a minute: only rings deliver here):
  * every change, written by either, reaches both, in the same order.
  */
@@ -271,7 +278,7 @@ describeOnPostgres('order log doorbell: PostgreSQL NOTIFY between two instances'
     const doorbells = [new PgNotifyDoorbell(database.db.url, logger), new PgNotifyDoorbell(database.db.url, logger)] as const;
     for (const doorbell of doorbells) cleanups.push(() => doorbell.close());
     await bothInstancesDeliver(doorbells);
-  });
+  }, BOTH_INSTANCES_TIMEOUT_MS);
 });
 
 describe.skipIf(!haveRedis)('order log doorbell: Redis between two instances', () => {
@@ -279,7 +286,7 @@ describe.skipIf(!haveRedis)('order log doorbell: Redis between two instances', (
     const pubsubs = [createRedisPubSub(REDIS_URL, logger), createRedisPubSub(REDIS_URL, logger)];
     for (const pubsub of pubsubs) cleanups.push(() => pubsub.close());
     await bothInstancesDeliver([eventTargetDoorbell(pubsubs[0]!.eventTarget, 'redis'), eventTargetDoorbell(pubsubs[1]!.eventTarget, 'redis')]);
-  });
+  }, BOTH_INSTANCES_TIMEOUT_MS);
 });
 
 describe('order log retention', () => {
