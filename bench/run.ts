@@ -243,6 +243,8 @@ const oEnv = (url: string, extra: Record<string, string> = {}): Record<string, s
   COST_BUDGET_PREMIUM: '999999999',
   COST_BUDGET_ENTERPRISE: '999999999',
   COST_BUDGET_ADMIN: '999999999',
+  // The same for an O before the tier-aware budgets (BENCH_BASE_ROOT, BENCH_O_ROOT): its flat cost limit.
+  RATE_LIMIT_COST: '999999999/60',
   RATE_LIMIT_PLACE_ORDER: '999999999/60',
   PAYMENT_SIMULATED_LATENCY_MS: '0',
   DATA_DIR: '.data/bench',

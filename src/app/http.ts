@@ -76,7 +76,9 @@ export async function serve(config: Config, deps: ServeDeps) {
     // wraps the execute function graphql-jit set (yoga's plugins come before these), so a miss runs jit.
     ...(deps.responseCache ? [deps.responseCache.plugin] : []),
   ];
-  const cache = deps.responseCache;
+  // Not with trusted documents: yoga runs only documents by id then, and a hit answered before it
+  // would take a query text yoga refuses (the key holds the text the id stands for).
+  const cache = security.transport.trustedDocuments ? undefined : deps.responseCache;
   const { yoga, server, wss, handOff } = createGraphQLServer({
     plugins,
     schema: deps.schema,

@@ -69,6 +69,12 @@ describe('with TRUSTED_DOCUMENTS=true', () => {
     expect(JSON.parse(signIn.text).data.signIn.__typename).toBe('SignInSuccess');
   });
 
+  it('refuses the text of a trusted document whose answer is cached (no cache hit before the trusted-documents check)', async () => {
+    for (let i = 0; i < 2; i += 1) expect((await postGraphQL(app.running.url, byHash(hashOf('Products'), { first: 3 }))).status).toBe(200);
+    const reply = await postGraphQL(app.running.url, { query: manifest[hashOf('Products')], variables: { first: 3 } });
+    expect(JSON.parse(reply.text).errors[0].extensions.code).toBe('PERSISTED_QUERY_ONLY');
+  });
+
   it.each([
     ['a document text', () => ({ query: '{ products(first: 1) { totalCount } }' }), 'PERSISTED_QUERY_ONLY'],
     ['even a trusted text, sent as text over HTTP', () => ({ query: manifest[hashOf('Me')] }), 'PERSISTED_QUERY_ONLY'],

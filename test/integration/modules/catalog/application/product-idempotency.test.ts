@@ -28,6 +28,19 @@ describe('createProduct and updateProduct with an idempotency key, on the databa
     expect(await countSku(sku)).toBe(1);
   });
 
+  it('updates once for 20 racing calls with one key: all 20 answer the one write, as stored', async () => {
+    const admin = ops.admin();
+    const created = await createCreateProduct(deps())(admin, { sku: `IDEM-${crypto.randomUUID().slice(0, 8).toUpperCase()}`, name: 'Lamp', priceMinor: 500, stock: 3 });
+    const id = created.ok ? created.value.id : '';
+    const idempotencyKey = crypto.randomUUID();
+    const results = await Promise.all(Array.from({ length: 20 }, () => createUpdateProduct(deps())(admin, { id, name: 'Raced lamp', idempotencyKey })));
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(Array(20).fill('ok'));
+    // Each write stamps its own updatedAt: one answer for all 20 is one write, and it is what is stored.
+    const answers = new Set(results.map((r) => (r.ok ? JSON.stringify(r.value) : '')));
+    expect(answers.size).toBe(1);
+    expect(JSON.stringify((await deps().products.findByIds([id]))[0])).toBe([...answers][0]);
+  });
+
   it('answers an update retry with the first result and refuses the key for other changes', async () => {
     const admin = ops.admin();
     const created = await createCreateProduct(deps())(admin, { sku: `IDEM-${crypto.randomUUID().slice(0, 8).toUpperCase()}`, name: 'Lamp', priceMinor: 500, stock: 3 });
