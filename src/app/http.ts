@@ -37,6 +37,32 @@ export interface ServeDeps {
 }
 
 /**
+ * The response cache's hit path in front of yoga (src/graphql/response-cache-front.ts): hits of plain
+ * JSON queries answered before yoga's pipeline, charged like any operation. None without a cache,
+ * nor with trusted documents: yoga then runs only documents by id, and a hit answered before it
+ * would take a query text yoga refuses (the key holds the text the id stands for).
+ */
+function cacheFront(config: Config, deps: ServeDeps): { front?: (next: RequestListener) => RequestListener } {
+  const cache = deps.responseCache;
+  const { security, metrics, logger } = deps;
+  if (!cache || security.transport.trustedDocuments) return {};
+  return {
+    front: (next) =>
+      withCacheFront(next, {
+        path: '/graphql',
+        maxBodyBytes: config.security.maxBodyBytes,
+        verifyToken: deps.authenticate,
+        lookup: (params, viewer) => cache.lookup(params, viewer),
+        charge: security.chargeCost,
+        clientAddress: security.transport.clientAddressOfUpgrade,
+        requestId: requestIdOfNode,
+        logger,
+        onHit: metrics.responseCacheFrontHit,
+      }),
+  };
+}
+
+/**
  * Serves GraphQL over HTTP, SSE and WebSockets with the cross-cutting plugins in the order they
  * apply, and registers the drain that runs first on stop: readiness false at once, WebSockets
  * handed off (1012, spread reconnects, resume cursors), open subscriptions ended, in-flight
@@ -76,9 +102,6 @@ export async function serve(config: Config, deps: ServeDeps) {
     // wraps the execute function graphql-jit set (yoga's plugins come before these), so a miss runs jit.
     ...(deps.responseCache ? [deps.responseCache.plugin] : []),
   ];
-  // Not with trusted documents: yoga runs only documents by id then, and a hit answered before it
-  // would take a query text yoga refuses (the key holds the text the id stands for).
-  const cache = security.transport.trustedDocuments ? undefined : deps.responseCache;
   const { yoga, server, wss, handOff } = createGraphQLServer({
     plugins,
     schema: deps.schema,
@@ -91,23 +114,7 @@ export async function serve(config: Config, deps: ServeDeps) {
     onSlowConsumerClose: metrics.webSocketSlowConsumerClosed,
     sseShutdown: { signal: shuttingDown.signal, reconnectSpreadMs: config.shutdownReconnectSpreadMs },
     logger,
-    // Hits of plain JSON queries are answered before yoga's pipeline, charged like any operation.
-    ...(cache
-      ? {
-          front: (next: RequestListener) =>
-            withCacheFront(next, {
-              path: '/graphql',
-              maxBodyBytes: config.security.maxBodyBytes,
-              verifyToken: deps.authenticate,
-              lookup: (params, viewer) => cache.lookup(params, viewer),
-              charge: security.chargeCost,
-              clientAddress: security.transport.clientAddressOfUpgrade,
-              requestId: requestIdOfNode,
-              logger,
-              onHit: metrics.responseCacheFrontHit,
-            }),
-        }
-      : {}),
+    ...cacheFront(config, deps),
   });
   const drain = createHttpDrain(server, wss, logger, handOff);
   metrics.sources.openWebSockets = () => wss.clients.size;
