@@ -67,7 +67,11 @@ export function createRedisPubSub(url: string, logger: Logger, onPublishError?: 
     const client = new Redis(url, {
       connectionName: `ordergraph-${role}`,
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
-      ...(role === 'subscriber' ? { maxRetriesPerRequest: null } : {}),
+      // No ready check (INFO) on the subscriber: a SUBSCRIBE written between connect and ready (ioredis
+      // sends CLIENT SETINFO first, after reading its package.json) puts the connection in subscriber
+      // mode, the INFO is then refused, and ioredis reconnects into the same race for ever: a loaded
+      // full test run left both subscribers "reconnecting" and deaf.
+      ...(role === 'subscriber' ? { maxRetriesPerRequest: null, enableReadyCheck: false } : {}),
     });
     // One warning per outage rather than one per reconnection attempt.
     let down = false;
