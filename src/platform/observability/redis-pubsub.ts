@@ -52,6 +52,15 @@ function guardFireAndForget(client: Redis, onError: (command: string, error: unk
 }
 
 /**
+ * The subscriber connection's ioredis options: commands wait for the connection however long it
+ * takes, and no ready check (INFO): a SUBSCRIBE written between connect and ready (ioredis sends
+ * CLIENT SETINFO first, after reading its package.json) puts the connection in subscriber mode, the
+ * INFO is then refused, and ioredis reconnects into the same race for ever (a loaded full test run
+ * left both subscribers "reconnecting" and deaf).
+ */
+const SUBSCRIBER_OPTIONS = { maxRetriesPerRequest: null, enableReadyCheck: false } as const;
+
+/**
  * Connects the two ioredis connections pub/sub needs and builds the event target on them. The
  * connections reconnect by themselves (capped backoff) and the subscriber re-subscribes its
  * channels; a message published while a connection is down is lost, which for a doorbell ring
@@ -67,11 +76,7 @@ export function createRedisPubSub(url: string, logger: Logger, onPublishError?: 
     const client = new Redis(url, {
       connectionName: `ordergraph-${role}`,
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
-      // No ready check (INFO) on the subscriber: a SUBSCRIBE written between connect and ready (ioredis
-      // sends CLIENT SETINFO first, after reading its package.json) puts the connection in subscriber
-      // mode, the INFO is then refused, and ioredis reconnects into the same race for ever: a loaded
-      // full test run left both subscribers "reconnecting" and deaf.
-      ...(role === 'subscriber' ? { maxRetriesPerRequest: null, enableReadyCheck: false } : {}),
+      ...(role === 'subscriber' ? SUBSCRIBER_OPTIONS : {}),
     });
     // One warning per outage rather than one per reconnection attempt.
     let down = false;
